@@ -1,0 +1,132 @@
+#include "duplicate_groups.h"
+
+#include <stdlib.h>
+
+void
+mi_duplicate_candidates_init(mi_duplicate_candidates *candidates)
+{
+    candidates->items = NULL;
+    candidates->length = 0;
+    candidates->capacity = 0;
+}
+
+void
+mi_duplicate_candidates_free(mi_duplicate_candidates *candidates)
+{
+    free(candidates->items);
+    mi_duplicate_candidates_init(candidates);
+}
+
+int
+mi_duplicate_candidates_add(mi_duplicate_candidates *candidates,
+                            void *object, uint64_t hash, uint32_t type_index)
+{
+    if (candidates->length == candidates->capacity) {
+        size_t capacity = candidates->capacity ? candidates->capacity * 2
+                                               : 4096;
+        mi_duplicate_candidate *items =
+            realloc(candidates->items, capacity * sizeof *items);
+        if (items == NULL) {
+            return -1;
+        }
+        candidates->items = items;
+        candidates->capacity = capacity;
+    }
+    mi_duplicate_candidate *item = &candidates->items[candidates->length++];
+    item->object = object;
+    item->hash = hash;
+    item->type_index = type_index;
+    item->group = 0;
+    return 0;
+}
+
+static size_t
+slot_of(const mi_duplicate_candidate *candidate, size_t mask)
+{
+    uint64_t h = (candidate->hash ^ ((uint64_t)candidate->type_index << 40))
+        * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 16) & mask;
+}
+
+/* Gives each candidate the group of the first earlier candidate equal to
+   it, or a new group. `first_of_group` is an open-addressing table of the
+   index + 1 of each group's first candidate. */
+static uint32_t
+assign_groups(mi_duplicate_candidate *items, size_t length,
+              size_t *first_of_group, size_t mask, mi_values_equal equal)
+{
+    uint32_t groups = 0;
+    for (size_t i = 0; i < length; i++) {
+        size_t slot = slot_of(&items[i], mask);
+        for (;;) {
+            size_t first = first_of_group[slot];
+            if (first == 0) {
+                first_of_group[slot] = i + 1;
+                items[i].group = groups++;
+                break;
+            }
+            const mi_duplicate_candidate *candidate = &items[first - 1];
+            if (candidate->hash == items[i].hash
+                && candidate->type_index == items[i].type_index
+                && equal(candidate->object, items[i].object)) {
+                items[i].group = candidate->group;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    return groups;
+}
+
+long
+mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
+                          mi_values_equal equal)
+{
+    size_t length = candidates->length;
+    size_t capacity = 64;
+    long result = -1;
+    size_t *first_of_group = NULL;
+    size_t *group_start = NULL;
+    mi_duplicate_candidate *ordered = NULL;
+
+    if (length == 0) {
+        return 0;
+    }
+    while (capacity < length * 2) {
+        capacity *= 2;
+    }
+    first_of_group = calloc(capacity, sizeof *first_of_group);
+    ordered = malloc(length * sizeof *ordered);
+    if (first_of_group == NULL || ordered == NULL) {
+        goto cleanup;
+    }
+    uint32_t groups = assign_groups(candidates->items, length,
+                                    first_of_group, capacity - 1, equal);
+    /* A counting sort by group: members become contiguous, in the order
+       they were found. */
+    group_start = calloc((size_t)groups + 1, sizeof *group_start);
+    if (group_start == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < length; i++) {
+        group_start[candidates->items[i].group + 1]++;
+    }
+    for (uint32_t g = 0; g < groups; g++) {
+        group_start[g + 1] += group_start[g];
+    }
+    for (size_t i = 0; i < length; i++) {
+        ordered[group_start[candidates->items[i].group]++] =
+            candidates->items[i];
+    }
+    free(candidates->items);
+    candidates->items = ordered;
+    candidates->capacity = length;
+    ordered = NULL;
+    result = (long)groups;
+
+cleanup:
+    free(first_of_group);
+    free(group_start);
+    free(ordered);
+    return result;
+}

@@ -1,0 +1,286 @@
+#include "result.h"
+
+#include "object_size.h"
+#include "value_equality.h"
+
+static int
+equal_values(void *a, void *b)
+{
+    return mi_value_equal((PyObject *)a, (PyObject *)b);
+}
+
+static PyObject *
+count_map_as_dict(const mi_count_map *map)
+{
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) {
+        return NULL;
+    }
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *py_key = PyLong_FromUnsignedLongLong(key);
+        PyObject *py_count = PyLong_FromUnsignedLongLong(count);
+        int status = (py_key == NULL || py_count == NULL) ? -1
+            : PyDict_SetItem(dict, py_key, py_count);
+        Py_XDECREF(py_key);
+        Py_XDECREF(py_count);
+        if (status < 0) {
+            Py_DECREF(dict);
+            return NULL;
+        }
+    }
+    return dict;
+}
+
+/* {name: instances}: names are object addresses in the map; equal names
+   held by different objects are merged. */
+static PyObject *
+attribute_names_as_dict(const mi_count_map *map)
+{
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) {
+        return NULL;
+    }
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        if (!PyUnicode_Check(name)) {
+            /* Non-str keys cannot become slots; keep them by repr-free
+               type name so the table stays printable. */
+            continue;
+        }
+        PyObject *previous = PyDict_GetItemWithError(dict, name);
+        if (previous == NULL && PyErr_Occurred()) {
+            goto error;
+        }
+        unsigned long long total = count;
+        if (previous != NULL) {
+            total += PyLong_AsUnsignedLongLong(previous);
+        }
+        PyObject *py_total = PyLong_FromUnsignedLongLong(total);
+        if (py_total == NULL) {
+            goto error;
+        }
+        int status = PyDict_SetItem(dict, name, py_total);
+        Py_DECREF(py_total);
+        if (status < 0) {
+            goto error;
+        }
+    }
+    return dict;
+
+error:
+    Py_DECREF(dict);
+    return NULL;
+}
+
+static PyObject *
+addresses_as_list(const mi_address_sample *sample)
+{
+    uintptr_t sorted[2 * MI_ADDRESS_SAMPLE_HALF];
+    size_t n = mi_address_sample_sorted(sample, sorted);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *address = PyLong_FromSize_t(sorted[i]);
+        if (address == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, address);
+    }
+    return list;
+}
+
+/* One row per group of two or more equal values:
+   (type, value, copies, size, immortal, interned, refcounts, addresses). */
+static PyObject *
+build_duplicates(mi_walk *walk)
+{
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) {
+        return NULL;
+    }
+    mi_duplicate_candidates *candidates = &walk->candidates;
+    size_t start = 0;
+    while (start < candidates->length) {
+        size_t end = start + 1;
+        while (end < candidates->length
+               && candidates->items[end].group
+                  == candidates->items[start].group) {
+            end++;
+        }
+        if (end - start >= 2) {
+            mi_count_map refcounts;
+            mi_address_sample addresses;
+            mi_count_map_init(&refcounts);
+            mi_address_sample_init(&addresses);
+            unsigned long long immortal = 0;
+            unsigned long long interned = 0;
+            int failed = 0;
+            for (size_t i = start; i < end; i++) {
+                PyObject *member = candidates->items[i].object;
+                mi_address_sample_add(&addresses, (uintptr_t)member);
+                interned += PyUnicode_CheckExact(member)
+                    && PyUnicode_CHECK_INTERNED(member);
+                if (_Py_IsImmortal(member)) {
+                    immortal++;
+                }
+                else if (mi_count_map_add(&refcounts,
+                                          (uint64_t)Py_REFCNT(member),
+                                          1) < 0) {
+                    failed = 1;
+                }
+            }
+            PyObject *value = candidates->items[start].object;
+            Py_ssize_t size;
+            if (mi_object_size(value, &size) != MI_SIZE_KNOWN) {
+                size = mi_object_basic_size(value);
+            }
+            PyObject *py_refcounts = failed ? PyErr_NoMemory()
+                                            : count_map_as_dict(&refcounts);
+            mi_count_map_free(&refcounts);
+            PyObject *py_addresses = addresses_as_list(&addresses);
+            PyObject *row = NULL;
+            if (py_refcounts != NULL && py_addresses != NULL) {
+                row = Py_BuildValue(
+                    "(OOnnKKOO)", (PyObject *)Py_TYPE(value), value,
+                    (Py_ssize_t)(end - start), size, immortal, interned,
+                    py_refcounts, py_addresses);
+            }
+            Py_XDECREF(py_refcounts);
+            Py_XDECREF(py_addresses);
+            if (row == NULL || PyList_Append(rows, row) < 0) {
+                Py_XDECREF(row);
+                Py_DECREF(rows);
+                return NULL;
+            }
+            Py_DECREF(row);
+        }
+        start = end;
+    }
+    return rows;
+}
+
+static int
+measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
+{
+    for (size_t i = 0; i < walk->n_deferred; i++) {
+        PyObject *object = walk->deferred[i].object;
+        size_t size = _PySys_GetSizeOf(object);
+        if (size == (size_t)-1) {
+            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception)) {
+                return -1;      /* KeyboardInterrupt and the like */
+            }
+            PyErr_Clear();
+            size = (size_t)mi_object_basic_size(object);
+            (*fallbacks)++;
+        }
+        walk->types.stats[walk->deferred[i].type_index].bytes += size;
+        walk->bytes += size;
+    }
+    return 0;
+}
+
+/* (type, instances, bytes, immortal, interned, refcounts, addresses,
+    dict_instances, dict_bytes, attribute_names) */
+static PyObject *
+build_type_row(const mi_type_stats *stats, PyObject *attribute_names)
+{
+    PyObject *refcounts = count_map_as_dict(&stats->refcounts);
+    PyObject *addresses = addresses_as_list(&stats->addresses);
+    PyObject *row = NULL;
+    if (refcounts != NULL && addresses != NULL) {
+        row = Py_BuildValue(
+            "(OKKKKOOKKO)", (PyObject *)stats->type,
+            (unsigned long long)stats->instances,
+            (unsigned long long)stats->bytes,
+            (unsigned long long)stats->immortal,
+            (unsigned long long)stats->interned, refcounts, addresses,
+            (unsigned long long)stats->dict_instances,
+            (unsigned long long)stats->dict_bytes, attribute_names);
+    }
+    Py_XDECREF(refcounts);
+    Py_XDECREF(addresses);
+    return row;
+}
+
+PyObject *
+mi_result_build(mi_walk *walk)
+{
+    PyObject *result = NULL;
+    PyObject *types = NULL;         /* strong references, table order */
+    PyObject *names = NULL;         /* attribute-name dicts, table order */
+    PyObject *duplicates = NULL;
+    PyObject *type_rows = NULL;
+    unsigned long long fallbacks = 0;
+    size_t n_types = walk->types.length;
+
+    /* 1. Everything that reads borrowed pointers. */
+    types = PyList_New((Py_ssize_t)n_types);
+    names = PyList_New((Py_ssize_t)n_types);
+    if (types == NULL || names == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_types; i++) {
+        PyList_SET_ITEM(types, (Py_ssize_t)i,
+                        Py_NewRef((PyObject *)walk->types.stats[i].type));
+        PyObject *dict = attribute_names_as_dict(
+            &walk->types.stats[i].attribute_names);
+        if (dict == NULL) {
+            goto cleanup;
+        }
+        PyList_SET_ITEM(names, (Py_ssize_t)i, dict);
+    }
+    if (mi_duplicate_groups_build(&walk->candidates,
+                                  equal_values) < 0) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    duplicates = build_duplicates(walk);
+    if (duplicates == NULL) {
+        goto cleanup;
+    }
+
+    /* 2. The only Python code: __sizeof__ methods written in Python. */
+    if (measure_deferred(walk, &fallbacks) < 0) {
+        goto cleanup;
+    }
+
+    /* 3. The tables. */
+    type_rows = PyList_New((Py_ssize_t)n_types);
+    if (type_rows == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_types; i++) {
+        PyObject *row = build_type_row(&walk->types.stats[i],
+                                       PyList_GET_ITEM(names, (Py_ssize_t)i));
+        if (row == NULL) {
+            goto cleanup;
+        }
+        PyList_SET_ITEM(type_rows, (Py_ssize_t)i, row);
+    }
+    result = Py_BuildValue(
+        "{sKsKsOsnsnsKsOsO}",
+        "objects", (unsigned long long)walk->objects,
+        "bytes", (unsigned long long)walk->bytes,
+        "limit_reached", walk->limit_reached ? Py_True : Py_False,
+        "pending", (Py_ssize_t)walk->pending.length,
+        "python_sizeof_calls", (Py_ssize_t)walk->n_deferred,
+        "sizeof_fallbacks", fallbacks,
+        "types", type_rows,
+        "duplicates", duplicates);
+
+cleanup:
+    Py_XDECREF(types);
+    Py_XDECREF(names);
+    Py_XDECREF(duplicates);
+    Py_XDECREF(type_rows);
+    return result;
+}

@@ -1,0 +1,65 @@
+/* The inventory walk: from the roots, every reachable object, once.
+ *
+ * mi_walk_run runs no Python code and creates no object that outlives a
+ * call (the C __sizeof__ methods it calls return new ints, freed at once).
+ * It holds borrowed pointers only, which is safe because nothing can run
+ * that would free an object while it works; objects whose size needs a
+ * Python __sizeof__ are kept, with a strong reference taken after their
+ * reference count was read, and measured after the walk. */
+#ifndef MI_WALK_H
+#define MI_WALK_H
+
+#include "cpython_internals.h"
+#include "duplicate_groups.h"
+#include "object_stack.h"
+#include "pointer_set.h"
+#include "type_table.h"
+
+#define MI_MAX_DUPLICATE_TYPES 16
+#define MI_MAX_SKIP_TYPES 32
+
+typedef struct {
+    PyObject *object;           /* strong reference */
+    size_t type_index;
+} mi_deferred_size;
+
+typedef struct {
+    /* configuration */
+    uint64_t objects_limit;     /* 0: no limit */
+    PyTypeObject *duplicate_types[MI_MAX_DUPLICATE_TYPES];
+    size_t n_duplicate_types;
+    PyTypeObject *skip_types[MI_MAX_SKIP_TYPES];   /* the tool's own */
+    size_t n_skip_types;
+
+    /* state */
+    mi_pointer_set seen;        /* queued, taken stock of, or skipped */
+    mi_object_stack pending;
+    mi_type_table types;
+    mi_duplicate_candidates candidates;
+    mi_deferred_size *deferred;
+    size_t n_deferred;
+    size_t deferred_capacity;
+
+    /* totals */
+    uint64_t objects;
+    uint64_t bytes;
+    int limit_reached;
+} mi_walk;
+
+/* Returns 0, or -1 with MemoryError set. */
+int mi_walk_init(mi_walk *walk, size_t expected_objects);
+void mi_walk_free(mi_walk *walk);
+
+/* Before the walk: an address never to enter or count. */
+int mi_walk_skip(mi_walk *walk, const void *address);
+/* Before the walk: an object to start from. */
+int mi_walk_add_root(mi_walk *walk, PyObject *object);
+
+/* The walk itself. Returns 0, or -1 with MemoryError set. */
+int mi_walk_run(mi_walk *walk);
+
+/* The index in walk->types of the statistics of `type`, or -1 with
+   MemoryError set. */
+Py_ssize_t mi_walk_type_index(mi_walk *walk, PyTypeObject *type);
+
+#endif
