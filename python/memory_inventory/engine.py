@@ -1,0 +1,153 @@
+"""`inventory()`: run the C walk and shape its findings."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import time
+from collections.abc import Iterable
+from typing import cast
+
+from . import _native, model
+from .model import DuplicateSummary, DuplicateValue, Inventory, TypeStats
+from .naming import qual_name
+from .process import gc_stats, process_stats
+from .slots import classes_lacking_slots
+
+DEFAULT_DUPLICATE_TYPES: frozenset[type] = frozenset(
+    {bytes, complex, float, frozenset, int, str, tuple}
+)
+"""The types whose equal instances are reported, as in the original."""
+
+SUPPORTED_DUPLICATE_TYPES: frozenset[type] = DEFAULT_DUPLICATE_TYPES | {
+    bytearray, dict, list, set,
+}
+
+_OWN_TYPES: tuple[type, ...] = tuple(
+    cls for cls in vars(model).values()
+    if isinstance(cls, type) and cls.__module__ == model.__name__
+)
+
+
+def _own_object_ids() -> tuple[int, ...]:
+    """The modules of this package and their namespaces: what only they
+    reach is the tool's, not the program's."""
+    ids = []
+    for name, module in list(sys.modules.items()):
+        if name == __package__ or name.startswith(f'{__package__}.'):
+            ids.append(id(module))
+            ids.append(id(vars(module)))
+    return tuple(ids)
+
+
+def _type_stats(row: _native.TypeRow) -> TypeStats:
+    (cls, instances, nbytes, immortal, interned, refcounts, addresses,
+     dict_instances, dict_bytes, attribute_names) = row
+    return TypeStats(
+        type=cls, name=qual_name(cls), instances=instances, bytes=nbytes,
+        immortal=immortal, refcounts=refcounts, addresses=tuple(addresses),
+        interned=interned, dict_instances=dict_instances,
+        dict_bytes=dict_bytes, attribute_names=attribute_names,
+    )
+
+
+def _duplicate(row: _native.DuplicateRow) -> DuplicateValue:
+    (cls, value, copies, size, immortal, interned, refcounts,
+     addresses) = row
+    return DuplicateValue(
+        type=cls, value=value, copies=copies, size=size, immortal=immortal,
+        interned=interned, refcounts=refcounts, addresses=tuple(addresses),
+    )
+
+
+def _summarise_duplicates(
+    duplicates: Iterable[DuplicateValue],
+    types: Iterable[TypeStats],
+    duplicate_types: frozenset[type],
+) -> tuple[DuplicateSummary, ...]:
+    savable: dict[type, int] = {}
+    extra: dict[type, int] = {}
+    values: dict[type, int] = {}
+    for stats in types:
+        if stats.type in duplicate_types:
+            savable[stats.type] = extra[stats.type] = values[stats.type] = 0
+    for duplicate in duplicates:
+        savable[duplicate.type] += duplicate.savable_bytes
+        extra[duplicate.type] += duplicate.copies - 1
+        values[duplicate.type] += 1
+    summary = [
+        DuplicateSummary(
+            type=cls, name=qual_name(cls), savable_bytes=savable[cls],
+            duplicate_instances=extra[cls], values=values[cls],
+        )
+        for cls in savable
+    ]
+    summary.sort(key=lambda s: (-s.savable_bytes, -s.duplicate_instances,
+                                s.name))
+    return tuple(summary)
+
+
+def inventory(
+    *,
+    objects_limit: int = 10_000_000,
+    attributes_to_skip: Iterable[int] = (),
+    detect_duplicate_values_of: Iterable[type] = DEFAULT_DUPLICATE_TYPES,
+    roots: Iterable[object] | None = None,
+) -> Inventory:
+    """Take stock of every object reachable from `builtins` and
+    `sys.modules` (or from `roots`).
+
+    `attributes_to_skip` holds ids of objects the walk must not enter (nor
+    count); `objects_limit` stops the walk after that many objects (0: no
+    limit); `detect_duplicate_values_of` names the exact types whose equal
+    instances are grouped (see SUPPORTED_DUPLICATE_TYPES). This package's
+    own modules and results are left out."""
+    duplicate_types = frozenset(detect_duplicate_values_of)
+    unsupported = duplicate_types - SUPPORTED_DUPLICATE_TYPES
+    if unsupported:
+        names = ', '.join(sorted(qual_name(t) for t in unsupported))
+        raise ValueError(f"cannot detect duplicates of: {names}")
+    if objects_limit < 0:
+        raise ValueError("objects_limit must be >= 0 (0: no limit)")
+    root_tuple = (builtins, sys.modules) if roots is None else tuple(roots)
+    skip_ids = _own_object_ids() + tuple(attributes_to_skip)
+
+    started = time.perf_counter()
+    raw = _native.inventory(root_tuple, skip_ids, _OWN_TYPES, objects_limit,
+                            tuple(duplicate_types))
+    walk_seconds = time.perf_counter() - started
+
+    all_types = [_type_stats(row)
+                 for row in cast("list[_native.TypeRow]", raw['types'])]
+    types = sorted((s for s in all_types if s.instances),
+                   key=lambda s: (-s.bytes, -s.instances, s.name))
+    known = [s.type for s in all_types]
+    uninstantiated = sorted(
+        (s.type for s in all_types
+         if not s.instances and not issubclass(s.type, BaseException)),
+        key=qual_name,
+    )
+    duplicates = [_duplicate(row)
+                  for row in cast("list[_native.DuplicateRow]",
+                                  raw['duplicates'])]
+    duplicates.sort(key=lambda d: (-d.savable_bytes, -d.copies))
+    instantiated_slots, uninstantiated_slots = classes_lacking_slots(
+        {s.type: s for s in types}, known)
+    return Inventory(
+        objects=cast(int, raw['objects']),
+        bytes=cast(int, raw['bytes']),
+        types=tuple(types),
+        uninstantiated_types=tuple(uninstantiated),
+        duplicates=tuple(duplicates),
+        duplicate_summary=_summarise_duplicates(duplicates, types,
+                                                duplicate_types),
+        classes_lacking_slots=instantiated_slots,
+        uninstantiated_classes_lacking_slots=uninstantiated_slots,
+        process=process_stats(),
+        gc=gc_stats(),
+        limit_reached=cast(bool, raw['limit_reached']),
+        pending=cast(int, raw['pending']),
+        walk_seconds=walk_seconds,
+        python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
+        sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
+    )
