@@ -165,6 +165,18 @@ instance_dict_size(PyObject *module, PyObject *object)
     return PyLong_FromSsize_t(info.dict_size);
 }
 
+PyDoc_STRVAR(has_instance_dict_doc,
+"has_instance_dict(obj, /) -> bool\n\n"
+"Whether a dict object already holds obj's attributes (reading\n"
+"obj.__dict__ would create one where they live in a values array).");
+
+static PyObject *
+has_instance_dict(PyObject *module, PyObject *object)
+{
+    (void)module;
+    return PyBool_FromLong(mi_instance_dict_exists(object));
+}
+
 PyDoc_STRVAR(values_equal_doc,
 "values_equal(a, b, /) -> bool\n\n"
 "Whether the inventory counts a and b as duplicates of one value.");
@@ -185,6 +197,7 @@ static PyMethodDef native_methods[] = {
     {"object_size", object_size, METH_O, object_size_doc},
     {"instance_dict_size", instance_dict_size, METH_O,
      instance_dict_size_doc},
+    {"has_instance_dict", has_instance_dict, METH_O, has_instance_dict_doc},
     {"values_equal", _PyCFunction_CAST(values_equal), METH_FASTCALL,
      values_equal_doc},
     {NULL, NULL, 0, NULL},

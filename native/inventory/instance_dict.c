@@ -131,3 +131,22 @@ mi_instance_dict_visit_names(const mi_instance_dict *info,
     }
     return 0;
 }
+
+int
+mi_instance_dict_exists(PyObject *object)
+{
+    PyTypeObject *type = Py_TYPE(object);
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+#if MI_PY313
+        return _PyObject_GetManagedDict(object) != NULL;
+#else
+        PyDictOrValues dorv = *_PyObject_DictOrValuesPointer(object);
+        return !_PyDictOrValues_IsValues(dorv)
+            && _PyDictOrValues_GetDict(dorv) != NULL;
+#endif
+    }
+    if (type->tp_dictoffset != 0) {
+        return *unmanaged_dict_pointer(object, type) != NULL;
+    }
+    return 0;
+}

@@ -21,6 +21,10 @@ typedef struct {
    their namespace is not something __slots__ could replace. */
 int mi_instance_dict_read(PyObject *object, mi_instance_dict *info);
 
+/* Whether a dict object holds the instance attributes of `object` (as
+   opposed to a values array, or nothing yet). */
+int mi_instance_dict_exists(PyObject *object);
+
 /* Calls visit(name, arg) for each attribute name found by the last read. */
 int mi_instance_dict_visit_names(const mi_instance_dict *info,
                                  visitproc visit, void *arg);

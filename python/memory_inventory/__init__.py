@@ -5,11 +5,18 @@ sizes and the duplicate detection run in C, without running Python code
 and without creating or changing anything in the measured heap."""
 
 from .engine import (
-    DEFAULT_DUPLICATE_TYPES, SUPPORTED_DUPLICATE_TYPES, inventory,
+    DEFAULT_DUPLICATE_TYPES,
+    SUPPORTED_DUPLICATE_TYPES,
+    inventory,
 )
 from .model import (
-    ClassLackingSlots, DuplicateSummary, DuplicateValue, GCStats, Inventory,
-    ProcessStats, TypeStats,
+    ClassLackingSlots,
+    DuplicateSummary,
+    DuplicateValue,
+    GCStats,
+    Inventory,
+    ProcessStats,
+    TypeStats,
 )
 from .slots import SLOT_SIZE
 

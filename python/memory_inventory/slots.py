@@ -57,8 +57,8 @@ def classes_lacking_slots(
 ) -> tuple[tuple[ClassLackingSlots, ...], tuple[ClassLackingSlots, ...]]:
     """(instantiated, uninstantiated) classes that slots would shrink, by
     savable memory, then reduction, descending, then name."""
-    instantiated = []
-    uninstantiated = []
+    instantiated: list[ClassLackingSlots] = []
+    uninstantiated: list[ClassLackingSlots] = []
     for cls in known_types:
         stats = stats_by_type.get(cls)
         missing = dict.fromkeys(static_attributes(cls), 0)

@@ -1,0 +1,59 @@
+"""python -m memory_inventory, as a user runs it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, '-m', 'memory_inventory', *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _number(text: str) -> int:
+    return int(text.replace('_', '').removesuffix(' B'))
+
+
+def test_summary_after_importing_a_module() -> None:
+    result = _run('json')
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith('Elapsed time: ')
+    assert 'Types by intrinsic memory usage:' in out
+    table = out.split('Types by intrinsic memory usage:\n')[1]
+    lines = table.split('\n')
+    assert lines[1].startswith('| ----------top 15') or \
+        lines[1].startswith('| ---')
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in lines[2:17]]
+    totals = [c.strip() for c in lines[18].strip('|').split('|')]
+    assert lines[17].startswith('| ') and 'total' in lines[17]
+    # The average column is the integer quotient of the two before it.
+    for name, memory, instances, average in rows:
+        assert _number(average) == _number(memory) // _number(instances), name
+    assert _number(totals[1]) >= sum(_number(r[1]) for r in rows)
+    assert re.search(r"Uninstantiated types \(excluding BaseException and "
+                     r"its subclasses\): \d+\n", out)
+    assert 'Duplicate objects by type:' in out
+    assert 'Instantiated classes lacking slots:' in out
+
+
+def test_a_module_that_fails_to_import_is_a_clear_error() -> None:
+    result = _run('no_such_module_here')
+    assert result.returncode == 1
+    assert "error: cannot import 'no_such_module_here'" in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_a_negative_objects_limit_is_refused() -> None:
+    result = _run('--objects-limit', '-1', 'json')
+    assert result.returncode == 2
+    assert '--objects-limit must be >= 0' in result.stderr
+
+
+def test_objects_limit_is_reported() -> None:
+    result = _run('--objects-limit', '50', 'json')
+    assert result.returncode == 0, result.stderr
+    assert 'The walk stopped at the objects limit (50)' in result.stdout
