@@ -5,7 +5,12 @@
 static size_t
 slot_of(uint64_t stored_key, size_t mask)
 {
-    return (size_t)((stored_key * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & mask;
+    uint64_t h = stored_key * UINT64_C(0x9E3779B97F4A7C15);
+    /* Fold the high bits down: a product's low bits only depend on the
+       key's low bits, and heap and mmap addresses differ high up. */
+    h ^= h >> 32;
+    h ^= h >> 16;
+    return (size_t)h & mask;
 }
 
 void

@@ -8,7 +8,11 @@ slot_of(uintptr_t key, size_t mask)
     /* Objects are 16-byte aligned: the low bits carry no information.
        Fibonacci hashing spreads the rest over the table. */
     uint64_t h = (uint64_t)(key >> 4) * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 17) & mask;
+    /* Fold the high bits down: a product's low bits only depend on the
+       key's low bits, and heap and mmap addresses differ high up. */
+    h ^= h >> 32;
+    h ^= h >> 16;
+    return (size_t)h & mask;
 }
 
 static size_t
