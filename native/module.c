@@ -123,6 +123,7 @@ inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (mi_walk_run(&walk) < 0) {
         goto cleanup;
     }
+    mi_walk_release_traversal(&walk);
     result = mi_result_build(&walk);
 
 cleanup:

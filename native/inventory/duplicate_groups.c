@@ -50,18 +50,19 @@ slot_of(const mi_duplicate_candidate *candidate, size_t mask)
 
 /* Gives each candidate the group of the first earlier candidate equal to
    it, or a new group. `first_of_group` is an open-addressing table of the
-   index + 1 of each group's first candidate. */
+   index + 1 of each group's first candidate (32 bits: it is the largest
+   transient allocation of an inventory). */
 static uint32_t
 assign_groups(mi_duplicate_candidate *items, size_t length,
-              size_t *first_of_group, size_t mask, mi_values_equal equal)
+              uint32_t *first_of_group, size_t mask, mi_values_equal equal)
 {
     uint32_t groups = 0;
     for (size_t i = 0; i < length; i++) {
         size_t slot = slot_of(&items[i], mask);
         for (;;) {
-            size_t first = first_of_group[slot];
+            uint32_t first = first_of_group[slot];
             if (first == 0) {
-                first_of_group[slot] = i + 1;
+                first_of_group[slot] = (uint32_t)(i + 1);
                 items[i].group = groups++;
                 break;
             }
@@ -85,12 +86,15 @@ mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
     size_t length = candidates->length;
     size_t capacity = 64;
     long result = -1;
-    size_t *first_of_group = NULL;
+    uint32_t *first_of_group = NULL;
     size_t *group_start = NULL;
     mi_duplicate_candidate *ordered = NULL;
 
     if (length == 0) {
         return 0;
+    }
+    if (length >= UINT32_MAX / 2) {
+        return -1;
     }
     while (capacity < length * 2) {
         capacity *= 2;

@@ -271,7 +271,7 @@ mi_result_build(mi_walk *walk)
         "objects", (unsigned long long)walk->objects,
         "bytes", (unsigned long long)walk->bytes,
         "limit_reached", walk->limit_reached ? Py_True : Py_False,
-        "pending", (Py_ssize_t)walk->pending.length,
+        "pending", (Py_ssize_t)walk->left_pending,
         "python_sizeof_calls", (Py_ssize_t)walk->n_deferred,
         "sizeof_fallbacks", fallbacks,
         "types", type_rows,

@@ -71,6 +71,14 @@ mi_walk_add_root(mi_walk *walk, PyObject *object)
     return 0;
 }
 
+void
+mi_walk_release_traversal(mi_walk *walk)
+{
+    walk->left_pending = walk->pending.length;
+    mi_pointer_set_free(&walk->seen);
+    mi_object_stack_free(&walk->pending);
+}
+
 Py_ssize_t
 mi_walk_type_index(mi_walk *walk, PyTypeObject *type)
 {

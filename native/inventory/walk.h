@@ -44,6 +44,7 @@ typedef struct {
     uint64_t objects;
     uint64_t bytes;
     int limit_reached;
+    size_t left_pending;        /* set by mi_walk_release_traversal */
 } mi_walk;
 
 /* Returns 0, or -1 with MemoryError set. */
@@ -57,6 +58,10 @@ int mi_walk_add_root(mi_walk *walk, PyObject *object);
 
 /* The walk itself. Returns 0, or -1 with MemoryError set. */
 int mi_walk_run(mi_walk *walk);
+
+/* After the walk: frees what only the walk needed (the seen set and the
+   work list), keeping the number of objects left pending. */
+void mi_walk_release_traversal(mi_walk *walk);
 
 /* The index in walk->types of the statistics of `type`, or -1 with
    MemoryError set. */

@@ -40,26 +40,6 @@ def _own_object_ids() -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _type_stats(row: _native.TypeRow) -> TypeStats:
-    (cls, instances, nbytes, immortal, interned, refcounts, addresses,
-     dict_instances, dict_bytes, attribute_names) = row
-    return TypeStats(
-        type=cls, name=qual_name(cls), instances=instances, bytes=nbytes,
-        immortal=immortal, refcounts=refcounts, addresses=tuple(addresses),
-        interned=interned, dict_instances=dict_instances,
-        dict_bytes=dict_bytes, attribute_names=attribute_names,
-    )
-
-
-def _duplicate(row: _native.DuplicateRow) -> DuplicateValue:
-    (cls, value, copies, size, immortal, interned, refcounts,
-     addresses) = row
-    return DuplicateValue(
-        type=cls, value=value, copies=copies, size=size, immortal=immortal,
-        interned=interned, refcounts=refcounts, addresses=tuple(addresses),
-    )
-
-
 def _summarise_duplicates(
     duplicates: Iterable[DuplicateValue],
     types: Iterable[TypeStats],
@@ -117,7 +97,8 @@ def inventory(
                             tuple(duplicate_types))
     walk_seconds = time.perf_counter() - started
 
-    all_types = [_type_stats(row)
+    make_stats = TypeStats._make
+    all_types = [make_stats(row)
                  for row in cast("list[_native.TypeRow]", raw['types'])]
     types = sorted((s for s in all_types if s.instances),
                    key=lambda s: (-s.bytes, -s.instances, s.name))
@@ -127,10 +108,11 @@ def inventory(
          if not s.instances and not issubclass(s.type, BaseException)),
         key=qual_name,
     )
-    duplicates = [_duplicate(row)
+    make_duplicate = DuplicateValue._make
+    duplicates = [make_duplicate(row)
                   for row in cast("list[_native.DuplicateRow]",
                                   raw['duplicates'])]
-    duplicates.sort(key=lambda d: (-d.savable_bytes, -d.copies))
+    duplicates.sort(key=lambda d: (-d.size * (d.copies - 1), -d.copies))
     instantiated_slots, uninstantiated_slots = classes_lacking_slots(
         {s.type: s for s in types}, known)
     return Inventory(

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from .naming import qual_name
 
 
-@dataclass(frozen=True, slots=True)
-class TypeStats:
-    """What the walk found of one type."""
+class TypeStats(NamedTuple):
+    """What the walk found of one type.
+
+    A named tuple in the order the engine produces its rows, so that
+    shaping thousands of them costs next to nothing."""
 
     type: type
-    name: str
     instances: int
     bytes: int
     #: Instances whose reference count is immortal (not in `refcounts`).
     immortal: int
+    #: For str: instances that are interned.
+    interned: int
     #: Reference count -> number of instances with it.
     refcounts: dict[int, int]
     #: The lowest and highest instance addresses, ascending (all of them
     #: when there are at most ten instances).
-    addresses: tuple[int, ...]
-    #: For str: instances that are interned.
-    interned: int
+    addresses: list[int]
     #: Instances with a non-empty instance __dict__, and what those dicts
     #: occupy (sys.getsizeof, whether or not the dict was materialised).
     dict_instances: int
@@ -29,9 +33,12 @@ class TypeStats:
     #: Attribute name -> instances whose __dict__ holds it.
     attribute_names: dict[str, int]
 
+    @property
+    def name(self) -> str:
+        return qual_name(self.type)
 
-@dataclass(frozen=True, slots=True)
-class DuplicateValue:
+
+class DuplicateValue(NamedTuple):
     """Several objects of one type holding an equal value."""
 
     type: type
@@ -41,7 +48,7 @@ class DuplicateValue:
     immortal: int
     interned: int
     refcounts: dict[int, int]
-    addresses: tuple[int, ...]
+    addresses: list[int]
 
     @property
     def savable_bytes(self) -> int:

@@ -113,7 +113,7 @@ def test_refcounts_addresses_and_immortals() -> None:
     stats = inv.type_stats(Marker)
     assert stats is not None
     assert stats.refcounts == {expected_refcount: 1}
-    assert stats.addresses == (id(marker),)
+    assert stats.addresses == [id(marker)]
     none = inv.type_stats(NoneType)
     assert none is not None
     assert none.instances == none.immortal == 1
