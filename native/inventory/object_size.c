@@ -25,12 +25,15 @@ mi_object_size_init(void)
 Py_ssize_t
 mi_object_preheader_size(PyObject *object)
 {
-    /* As sys.getsizeof: static types have no pre-header. */
+#if MI_PY313
+    /* As sys.getsizeof on 3.13: static types have no pre-header (3.12
+       counts the GC header of `type` for them too). */
     if (Py_IS_TYPE(object, &PyType_Type)
         && !PyType_HasFeature((PyTypeObject *)object, Py_TPFLAGS_HEAPTYPE))
     {
         return 0;
     }
+#endif
     return (Py_ssize_t)_PyType_PreHeaderSize(Py_TYPE(object));
 }
 
