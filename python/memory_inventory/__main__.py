@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .engine import inventory
@@ -51,5 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> int:
+    """main(), quiet when the reader of stdout goes away (`| head`)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # Python would report the pipe again while flushing at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run())

@@ -23,12 +23,15 @@ def _proc_status_kib(field: bytes) -> int | None:
 
 def process_stats() -> ProcessStats:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak = _proc_status_kib(b'VmHWM')
+    rss = _proc_status_kib(b'VmRSS')
+    # The kernel updates the high-water mark lazily: it can lag behind the
+    # resident size read a moment before.
+    peak = max(_proc_status_kib(b'VmHWM') or 0, usage.ru_maxrss, rss or 0)
     return ProcessStats(
         user_seconds=usage.ru_utime,
         system_seconds=usage.ru_stime,
-        rss_kib=_proc_status_kib(b'VmRSS'),
-        peak_rss_kib=peak if peak is not None else usage.ru_maxrss,
+        rss_kib=rss,
+        peak_rss_kib=peak or None,
         threads=threading.active_count(),
     )
 

@@ -57,3 +57,15 @@ def test_objects_limit_is_reported() -> None:
     result = _run('--objects-limit', '50', 'json')
     assert result.returncode == 0, result.stderr
     assert 'The walk stopped at the objects limit (50)' in result.stdout
+
+
+def test_a_closed_stdout_is_not_a_traceback() -> None:
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'memory_inventory', 'json'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 1
+    assert 'Traceback' not in stderr
