@@ -14,6 +14,13 @@ PyDoc_STRVAR(inventory_doc,
 "`objects_limit` objects (0: no limit), and group equal instances of the\n"
 "exact types in `duplicate_types`.");
 
+/* What the module remembers between calls. */
+typedef struct {
+    /* Objects found by the last inventory: the next one sizes its seen
+       set for them, sparing the rehashes (and page faults) of growth. */
+    uint64_t last_objects;
+} native_state;
+
 static int
 configure_duplicate_types(mi_walk *walk, PyObject *duplicate_types)
 {
@@ -72,7 +79,7 @@ configure_skipping(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types)
 static PyObject *
 inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    (void)module;
+    native_state *state = PyModule_GetState(module);
     PyObject *result = NULL;
     unsigned long long objects_limit;
     mi_walk walk;
@@ -96,7 +103,8 @@ inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (objects_limit == (unsigned long long)-1 && PyErr_Occurred()) {
         return NULL;
     }
-    if (mi_walk_init(&walk, 1 << 16) < 0) {
+    if (mi_walk_init(&walk, state->last_objects > (1 << 16)
+                               ? (size_t)state->last_objects : 1 << 16) < 0) {
         return NULL;
     }
     /* No collection may run between the walk and the end of the results:
@@ -124,6 +132,7 @@ inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto cleanup;
     }
     mi_walk_release_traversal(&walk);
+    state->last_objects = walk.objects;
     result = mi_result_build(&walk);
 
 cleanup:
@@ -223,7 +232,7 @@ static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "memory_inventory._native",
     .m_doc = "The C engine of memory_inventory.",
-    .m_size = 0,
+    .m_size = sizeof(native_state),
     .m_methods = native_methods,
     .m_slots = native_slots,
 };

@@ -98,73 +98,137 @@ addresses_as_list(const mi_address_sample *sample)
     return list;
 }
 
-/* One row per group of two or more equal values:
-   (type, value, copies, size, immortal, interned, refcounts, addresses). */
+/* A group of two or more equal values, before it becomes a row. */
+typedef struct {
+    size_t start;       /* in walk->candidates, after grouping */
+    size_t end;
+    Py_ssize_t size;    /* of one copy */
+    uint64_t savable;
+} mi_duplicate_group;
+
+static int
+compare_groups(const void *left, const void *right)
+{
+    /* By savable bytes, then copies, descending; then by first address so
+       that the order does not depend on the sort. */
+    const mi_duplicate_group *a = left;
+    const mi_duplicate_group *b = right;
+    if (a->savable != b->savable) {
+        return a->savable > b->savable ? -1 : 1;
+    }
+    size_t copies_a = a->end - a->start;
+    size_t copies_b = b->end - b->start;
+    if (copies_a != copies_b) {
+        return copies_a > copies_b ? -1 : 1;
+    }
+    return a->start < b->start ? -1 : (a->start > b->start);
+}
+
+/* (type, value, copies, size, immortal, interned, refcounts, addresses) */
+static PyObject *
+build_duplicate_row(const mi_duplicate_candidates *candidates,
+                    const mi_duplicate_group *group)
+{
+    mi_count_map refcounts;
+    mi_address_sample addresses;
+    unsigned long long immortal = 0;
+    unsigned long long interned = 0;
+    PyObject *py_refcounts = NULL;
+    PyObject *py_addresses = NULL;
+    PyObject *row = NULL;
+
+    mi_count_map_init(&refcounts);
+    mi_address_sample_init(&addresses);
+    for (size_t i = group->start; i < group->end; i++) {
+        PyObject *member = candidates->items[i].object;
+        mi_address_sample_add(&addresses, (uintptr_t)member);
+        interned += PyUnicode_CheckExact(member)
+            && PyUnicode_CHECK_INTERNED(member);
+        if (_Py_IsImmortal(member)) {
+            immortal++;
+        }
+        else if (mi_count_map_add(&refcounts, (uint64_t)Py_REFCNT(member),
+                                  1) < 0) {
+            PyErr_NoMemory();
+            goto cleanup;
+        }
+    }
+    py_refcounts = count_map_as_dict(&refcounts);
+    py_addresses = addresses_as_list(&addresses);
+    if (py_refcounts == NULL || py_addresses == NULL) {
+        goto cleanup;
+    }
+    PyObject *value = candidates->items[group->start].object;
+    row = Py_BuildValue("(OOnnKKOO)", (PyObject *)Py_TYPE(value), value,
+                        (Py_ssize_t)(group->end - group->start), group->size,
+                        immortal, interned, py_refcounts, py_addresses);
+
+cleanup:
+    mi_count_map_free(&refcounts);
+    Py_XDECREF(py_refcounts);
+    Py_XDECREF(py_addresses);
+    return row;
+}
+
+/* The rows of every group of two or more equal values, by savable bytes. */
 static PyObject *
 build_duplicates(mi_walk *walk)
 {
-    PyObject *rows = PyList_New(0);
-    if (rows == NULL) {
-        return NULL;
-    }
     mi_duplicate_candidates *candidates = &walk->candidates;
-    size_t start = 0;
-    while (start < candidates->length) {
-        size_t end = start + 1;
+    mi_duplicate_group *groups = NULL;
+    size_t n_groups = 0;
+    size_t capacity = 0;
+    PyObject *rows = NULL;
+
+    for (size_t start = 0, end; start < candidates->length; start = end) {
+        end = start + 1;
         while (end < candidates->length
                && candidates->items[end].group
                   == candidates->items[start].group) {
             end++;
         }
-        if (end - start >= 2) {
-            mi_count_map refcounts;
-            mi_address_sample addresses;
-            mi_count_map_init(&refcounts);
-            mi_address_sample_init(&addresses);
-            unsigned long long immortal = 0;
-            unsigned long long interned = 0;
-            int failed = 0;
-            for (size_t i = start; i < end; i++) {
-                PyObject *member = candidates->items[i].object;
-                mi_address_sample_add(&addresses, (uintptr_t)member);
-                interned += PyUnicode_CheckExact(member)
-                    && PyUnicode_CHECK_INTERNED(member);
-                if (_Py_IsImmortal(member)) {
-                    immortal++;
-                }
-                else if (mi_count_map_add(&refcounts,
-                                          (uint64_t)Py_REFCNT(member),
-                                          1) < 0) {
-                    failed = 1;
-                }
-            }
-            PyObject *value = candidates->items[start].object;
-            Py_ssize_t size;
-            if (mi_object_size(value, &size) != MI_SIZE_KNOWN) {
-                size = mi_object_basic_size(value);
-            }
-            PyObject *py_refcounts = failed ? PyErr_NoMemory()
-                                            : count_map_as_dict(&refcounts);
-            mi_count_map_free(&refcounts);
-            PyObject *py_addresses = addresses_as_list(&addresses);
-            PyObject *row = NULL;
-            if (py_refcounts != NULL && py_addresses != NULL) {
-                row = Py_BuildValue(
-                    "(OOnnKKOO)", (PyObject *)Py_TYPE(value), value,
-                    (Py_ssize_t)(end - start), size, immortal, interned,
-                    py_refcounts, py_addresses);
-            }
-            Py_XDECREF(py_refcounts);
-            Py_XDECREF(py_addresses);
-            if (row == NULL || PyList_Append(rows, row) < 0) {
-                Py_XDECREF(row);
-                Py_DECREF(rows);
-                return NULL;
-            }
-            Py_DECREF(row);
+        if (end - start < 2) {
+            continue;
         }
-        start = end;
+        if (n_groups == capacity) {
+            capacity = capacity ? capacity * 2 : 1024;
+            mi_duplicate_group *grown =
+                realloc(groups, capacity * sizeof *groups);
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto cleanup;
+            }
+            groups = grown;
+        }
+        PyObject *value = candidates->items[start].object;
+        Py_ssize_t size;
+        if (mi_object_size(value, &size) != MI_SIZE_KNOWN) {
+            size = mi_object_basic_size(value);
+        }
+        groups[n_groups].start = start;
+        groups[n_groups].end = end;
+        groups[n_groups].size = size;
+        groups[n_groups].savable = (uint64_t)size * (end - start - 1);
+        n_groups++;
     }
+    if (n_groups > 1) {
+        qsort(groups, n_groups, sizeof *groups, compare_groups);
+    }
+    rows = PyList_New((Py_ssize_t)n_groups);
+    if (rows == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_groups; i++) {
+        PyObject *row = build_duplicate_row(candidates, &groups[i]);
+        if (row == NULL) {
+            Py_CLEAR(rows);
+            goto cleanup;
+        }
+        PyList_SET_ITEM(rows, (Py_ssize_t)i, row);
+    }
+
+cleanup:
+    free(groups);
     return rows;
 }
 
@@ -186,6 +250,27 @@ measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
         walk->bytes += size;
     }
     return 0;
+}
+
+typedef struct {
+    uint64_t bytes;
+    uint64_t instances;
+    size_t index;       /* in walk->types */
+} mi_type_order;
+
+static int
+compare_type_order(const void *left, const void *right)
+{
+    /* By bytes, then instances, descending; ties in table order. */
+    const mi_type_order *a = left;
+    const mi_type_order *b = right;
+    if (a->bytes != b->bytes) {
+        return a->bytes > b->bytes ? -1 : 1;
+    }
+    if (a->instances != b->instances) {
+        return a->instances > b->instances ? -1 : 1;
+    }
+    return a->index < b->index ? -1 : (a->index > b->index);
 }
 
 /* (type, instances, bytes, immortal, interned, refcounts, addresses,
@@ -219,6 +304,7 @@ mi_result_build(mi_walk *walk)
     PyObject *names = NULL;         /* attribute-name dicts, table order */
     PyObject *duplicates = NULL;
     PyObject *type_rows = NULL;
+    mi_type_order *order = NULL;    /* the rows' order */
     unsigned long long fallbacks = 0;
     size_t n_types = walk->types.length;
 
@@ -253,14 +339,26 @@ mi_result_build(mi_walk *walk)
         goto cleanup;
     }
 
-    /* 3. The tables. */
+    /* 3. The tables, types by bytes then instances, descending. */
+    order = malloc((n_types ? n_types : 1) * sizeof *order);
     type_rows = PyList_New((Py_ssize_t)n_types);
-    if (type_rows == NULL) {
+    if (order == NULL || type_rows == NULL) {
+        if (order == NULL) {
+            PyErr_NoMemory();
+        }
         goto cleanup;
     }
     for (size_t i = 0; i < n_types; i++) {
-        PyObject *row = build_type_row(&walk->types.stats[i],
-                                       PyList_GET_ITEM(names, (Py_ssize_t)i));
+        order[i].bytes = walk->types.stats[i].bytes;
+        order[i].instances = walk->types.stats[i].instances;
+        order[i].index = i;
+    }
+    qsort(order, n_types, sizeof *order, compare_type_order);
+    for (size_t i = 0; i < n_types; i++) {
+        size_t index = order[i].index;
+        PyObject *row = build_type_row(
+            &walk->types.stats[index],
+            PyList_GET_ITEM(names, (Py_ssize_t)index));
         if (row == NULL) {
             goto cleanup;
         }
@@ -278,6 +376,7 @@ mi_result_build(mi_walk *walk)
         "duplicates", duplicates);
 
 cleanup:
+    free(order);
     Py_XDECREF(types);
     Py_XDECREF(names);
     Py_XDECREF(duplicates);

@@ -22,6 +22,17 @@ hash_str(PyObject *object, uint64_t seed)
                       * PyUnicode_KIND(object), seed);
 }
 
+static inline int
+is_value_type(PyTypeObject *type)
+{
+    return type == &PyUnicode_Type || type == &PyBytes_Type
+        || type == &PyByteArray_Type || type == &PyLong_Type
+        || type == &PyFloat_Type || type == &PyComplex_Type
+        || type == &PyTuple_Type || type == &PyFrozenSet_Type
+        || type == &PySet_Type || type == &PyList_Type
+        || type == &PyDict_Type;
+}
+
 static uint64_t
 mix(uint64_t h, uint64_t value)
 {
@@ -32,12 +43,7 @@ mix(uint64_t h, uint64_t value)
 int
 mi_value_type_supported(PyTypeObject *type)
 {
-    return type == &PyUnicode_Type || type == &PyBytes_Type
-        || type == &PyByteArray_Type || type == &PyLong_Type
-        || type == &PyFloat_Type || type == &PyComplex_Type
-        || type == &PyTuple_Type || type == &PyFrozenSet_Type
-        || type == &PySet_Type || type == &PyList_Type
-        || type == &PyDict_Type;
+    return is_value_type(type);
 }
 
 static uint64_t value_hash(PyObject *object, int depth);
@@ -74,7 +80,7 @@ value_hash(PyObject *object, int depth)
 {
     PyTypeObject *type = Py_TYPE(object);
     uint64_t seed = (uint64_t)(uintptr_t)type;
-    if (depth > MI_VALUE_MAX_DEPTH || !mi_value_type_supported(type)) {
+    if (depth > MI_VALUE_MAX_DEPTH || !is_value_type(type)) {
         return mix(seed, (uint64_t)(uintptr_t)object);
     }
     if (type == &PyUnicode_Type) {
@@ -205,7 +211,7 @@ value_equal(PyObject *a, PyObject *b, int depth)
     }
     PyTypeObject *type = Py_TYPE(a);
     if (type != Py_TYPE(b) || depth > MI_VALUE_MAX_DEPTH
-        || !mi_value_type_supported(type))
+        || !is_value_type(type))
     {
         return 0;
     }

@@ -12,7 +12,7 @@ from . import _native, model
 from .model import DuplicateSummary, DuplicateValue, Inventory, TypeStats
 from .naming import qual_name
 from .process import gc_stats, process_stats
-from .slots import classes_lacking_slots
+from .slots import instantiated_classes_lacking_slots
 
 DEFAULT_DUPLICATE_TYPES: frozenset[type] = frozenset(
     {bytes, complex, float, frozenset, int, str, tuple}
@@ -38,6 +38,21 @@ def _own_object_ids() -> tuple[int, ...]:
             ids.append(id(module))
             ids.append(id(vars(module)))
     return tuple(ids)
+
+
+def _break_ties_by_name(types: list[TypeStats]) -> tuple[TypeStats, ...]:
+    """Orders runs of equal (bytes, instances) by name, as the original."""
+    ordered: list[TypeStats] = []
+    run: list[TypeStats] = []
+    for stats in types:
+        if run and (run[0].bytes, run[0].instances) != (stats.bytes,
+                                                        stats.instances):
+            ordered.extend(sorted(run, key=lambda s: s.name)
+                           if len(run) > 1 else run)
+            run = []
+        run.append(stats)
+    ordered.extend(sorted(run, key=lambda s: s.name) if len(run) > 1 else run)
+    return tuple(ordered)
 
 
 def _summarise_duplicates(
@@ -100,9 +115,8 @@ def inventory(
     make_stats = TypeStats._make
     all_types = [make_stats(row)
                  for row in cast("list[_native.TypeRow]", raw['types'])]
-    types = sorted((s for s in all_types if s.instances),
-                   key=lambda s: (-s.bytes, -s.instances, s.name))
-    known = [s.type for s in all_types]
+    # The engine sorts by bytes, then instances, descending; ties by name.
+    types = _break_ties_by_name([s for s in all_types if s.instances])
     uninstantiated = sorted(
         (s.type for s in all_types
          if not s.instances and not issubclass(s.type, BaseException)),
@@ -112,19 +126,16 @@ def inventory(
     duplicates = [make_duplicate(row)
                   for row in cast("list[_native.DuplicateRow]",
                                   raw['duplicates'])]
-    duplicates.sort(key=lambda d: (-d.size * (d.copies - 1), -d.copies))
-    instantiated_slots, uninstantiated_slots = classes_lacking_slots(
-        {s.type: s for s in types}, known)
+    with_dicts = [s for s in types if s.dict_bytes]
     return Inventory(
         objects=cast(int, raw['objects']),
         bytes=cast(int, raw['bytes']),
-        types=tuple(types),
+        types=types,
         uninstantiated_types=tuple(uninstantiated),
         duplicates=tuple(duplicates),
         duplicate_summary=_summarise_duplicates(duplicates, types,
                                                 duplicate_types),
-        classes_lacking_slots=instantiated_slots,
-        uninstantiated_classes_lacking_slots=uninstantiated_slots,
+        classes_lacking_slots=instantiated_classes_lacking_slots(with_dicts),
         process=process_stats(),
         gc=gc_stats(),
         limit_reached=cast(bool, raw['limit_reached']),

@@ -113,7 +113,6 @@ class Inventory:
     duplicates: tuple[DuplicateValue, ...]
     duplicate_summary: tuple[DuplicateSummary, ...]
     classes_lacking_slots: tuple[ClassLackingSlots, ...]
-    uninstantiated_classes_lacking_slots: tuple[ClassLackingSlots, ...]
     process: ProcessStats
     gc: GCStats
     #: The walk stopped at objects_limit with `pending` objects unvisited.
@@ -124,6 +123,14 @@ class Inventory:
     #: those where it failed were counted at their basic size.
     python_sizeof_calls: int
     sizeof_fallbacks: int
+
+    def uninstantiated_classes_lacking_slots(
+        self,
+    ) -> tuple[ClassLackingSlots, ...]:
+        """The uninstantiated types whose __static_attributes__ (3.13+)
+        name attributes slots would hold; computed on demand."""
+        from .slots import uninstantiated_classes_lacking_slots
+        return uninstantiated_classes_lacking_slots(self.uninstantiated_types)
 
     def type_stats(self, cls: type) -> TypeStats | None:
         """The statistics of `cls`, or None when no instance was found."""

@@ -37,47 +37,63 @@ def static_attributes(cls: type) -> list[str]:
     return found
 
 
-def _estimate(
-    stats: TypeStats | None, cls: type, missing: dict[str, int],
-) -> tuple[int, float]:
+def _entry(
+    cls: type, stats: TypeStats | None, missing: dict[str, int],
+) -> ClassLackingSlots | None:
     if stats is not None and stats.instances:
         if not stats.dict_bytes:
-            return 0, 0.0
-        savable = stats.dict_bytes - len(missing) * SLOT_SIZE * stats.instances
-        return savable, savable / stats.dict_bytes
-    if not missing:
-        return 0, 0.0
-    dict_bytes = sys.getsizeof(dict.fromkeys(missing))
-    savable = dict_bytes - len(missing) * SLOT_SIZE
-    return savable, savable / dict_bytes
+            return None
+        dict_bytes = stats.dict_bytes
+        savable = dict_bytes - len(missing) * SLOT_SIZE * stats.instances
+    elif missing:
+        dict_bytes = sys.getsizeof(dict.fromkeys(missing))
+        savable = dict_bytes - len(missing) * SLOT_SIZE
+    else:
+        return None
+    if savable <= 0:
+        return None
+    return ClassLackingSlots(
+        type=cls,
+        name=qual_name(cls),
+        instances=stats.instances if stats else 0,
+        dict_bytes=stats.dict_bytes if stats else 0,
+        missing_slots=missing,
+        savable_bytes=savable,
+        reduction=savable / dict_bytes,
+    )
 
 
-def classes_lacking_slots(
-    stats_by_type: dict[type, TypeStats], known_types: list[type],
-) -> tuple[tuple[ClassLackingSlots, ...], tuple[ClassLackingSlots, ...]]:
-    """(instantiated, uninstantiated) classes that slots would shrink, by
-    savable memory, then reduction, descending, then name."""
-    instantiated: list[ClassLackingSlots] = []
-    uninstantiated: list[ClassLackingSlots] = []
-    for cls in known_types:
-        stats = stats_by_type.get(cls)
+def _ordered(
+    entries: list[ClassLackingSlots],
+) -> tuple[ClassLackingSlots, ...]:
+    entries.sort(key=lambda c: (-c.savable_bytes, -c.reduction, c.name))
+    return tuple(entries)
+
+
+def instantiated_classes_lacking_slots(
+    with_dicts: list[TypeStats],
+) -> tuple[ClassLackingSlots, ...]:
+    """Classes with instance dicts that slots would shrink, by savable
+    memory, then reduction, descending, then name."""
+    entries = []
+    for stats in with_dicts:
+        missing = dict.fromkeys(static_attributes(stats.type), 0)
+        missing.update(stats.attribute_names)
+        entry = _entry(stats.type, stats, missing)
+        if entry is not None:
+            entries.append(entry)
+    return _ordered(entries)
+
+
+def uninstantiated_classes_lacking_slots(
+    classes: tuple[type, ...],
+) -> tuple[ClassLackingSlots, ...]:
+    """Classes without instances whose __static_attributes__ (3.13+) name
+    attributes that would live in a dict; the savings are per instance."""
+    entries = []
+    for cls in classes:
         missing = dict.fromkeys(static_attributes(cls), 0)
-        if stats is not None:
-            missing.update(stats.attribute_names)
-        savable, reduction = _estimate(stats, cls, missing)
-        if reduction <= 0:
-            continue
-        entry = ClassLackingSlots(
-            type=cls,
-            name=qual_name(cls),
-            instances=stats.instances if stats else 0,
-            dict_bytes=stats.dict_bytes if stats else 0,
-            missing_slots=missing,
-            savable_bytes=savable,
-            reduction=reduction,
-        )
-        (instantiated if entry.instances else uninstantiated).append(entry)
-    order = lambda c: (-c.savable_bytes, -c.reduction, c.name)  # noqa: E731
-    instantiated.sort(key=order)
-    uninstantiated.sort(key=order)
-    return tuple(instantiated), tuple(uninstantiated)
+        entry = _entry(cls, None, missing)
+        if entry is not None:
+            entries.append(entry)
+    return _ordered(entries)

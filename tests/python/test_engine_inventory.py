@@ -146,7 +146,7 @@ def test_static_attributes_of_uninstantiated_classes() -> None:
             self.__hidden = 2
 
     inv = mi.inventory(roots=[[Unused]])
-    entry = next(c for c in inv.uninstantiated_classes_lacking_slots
+    entry = next(c for c in inv.uninstantiated_classes_lacking_slots()
                  if c.type is Unused)
     assert entry.missing_slots == {'alpha': 0, '_Unused__hidden': 0}
     assert entry.instances == 0
