@@ -1,0 +1,147 @@
+/* What the collector knows after reading a recording: the records,
+ * decoded, validated and indexed; the reports are built from this alone.
+ *
+ * Strings are NUL-terminated copies owned by the model. Arrays grow by
+ * doubling. Every type_id in an inventory refers to a TYPE in `types`. */
+#ifndef MI_COLLECTOR_MODEL_H
+#define MI_COLLECTOR_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t key;
+    uint64_t count;
+} mi_key_count;          /* a reference count and how many objects have it */
+
+typedef struct {
+    char *name;
+    uint64_t count;
+} mi_name_count;
+
+typedef struct {
+    uint64_t id;
+    char *name;
+    char *repr;
+    uint64_t address;
+    uint64_t flags;                 /* MI_TYPE_FLAG_* of records.h */
+    char **static_attributes;
+    size_t n_static_attributes;
+    uint64_t static_dict_bytes;
+} mi_model_type;
+
+typedef struct {
+    uint64_t type_id;
+    uint64_t instances;
+    uint64_t bytes;
+    uint64_t immortal;
+    uint64_t interned;
+    mi_key_count *refcounts;        /* ascending by key */
+    size_t n_refcounts;
+    uint64_t *addresses;            /* ascending */
+    size_t n_addresses;
+    uint64_t dict_instances;
+    uint64_t dict_bytes;
+    mi_name_count *attribute_names; /* as received */
+    size_t n_attribute_names;
+} mi_model_type_stats;
+
+typedef struct {
+    uint64_t type_id;
+    char *repr;
+    uint64_t size;
+    uint64_t copies;
+    uint64_t immortal;
+    uint64_t interned;
+    mi_key_count *refcounts;
+    size_t n_refcounts;
+    uint64_t *addresses;
+    size_t n_addresses;
+} mi_model_duplicate;
+
+typedef struct {
+    uint64_t scope;
+    uint64_t objects;
+    uint64_t bytes;
+    bool limit_reached;
+    uint64_t pending;
+    double walk_seconds;
+    uint64_t python_sizeof_calls;
+    uint64_t sizeof_fallbacks;
+    uint64_t objects_limit;
+    uint64_t *duplicate_type_ids;
+    size_t n_duplicate_type_ids;
+    mi_model_type_stats *type_stats;    /* in the order received */
+    size_t n_type_stats;
+    uint64_t *uninstantiated_type_ids;
+    size_t n_uninstantiated_type_ids;
+    mi_model_duplicate *duplicates;     /* in the order received */
+    size_t n_duplicates;
+} mi_model_inventory;
+
+typedef struct {
+    bool present;
+    double user_seconds;
+    double system_seconds;
+    bool rss_known;
+    uint64_t rss_kib;
+    bool peak_known;
+    uint64_t peak_rss_kib;
+    uint64_t threads;
+} mi_model_process;
+
+typedef struct {
+    /* HEADER */
+    bool has_header;
+    uint64_t version;
+    char *python_version;
+    uint64_t pid;
+    char **argv;
+    size_t n_argv;
+    double wall_clock;
+    double monotonic_clock;
+    char **loaded_modules;
+    size_t n_loaded_modules;
+
+    mi_model_type *types;           /* in the order received */
+    size_t n_types;
+
+    /* IMPORTS (optional) */
+    bool has_imports;
+    uint64_t imported;
+    uint64_t total_modules;
+    char **failed_imports;
+    size_t n_failed_imports;
+
+    mi_model_process process_before;
+    mi_model_process process_after;
+    bool has_gc;
+    uint64_t gc_tracked;
+    uint64_t gc_collected;
+    uint64_t gc_collections;
+    uint64_t gc_uncollectable;
+
+    mi_model_inventory *inventories;    /* by scope, in order received */
+    size_t n_inventories;
+
+    /* END, and what went wrong */
+    bool has_end;
+    uint64_t records_declared;      /* END's count */
+    uint64_t records_dropped;
+    uint64_t records_read;
+    bool complete;                  /* END read, nothing dropped, valid */
+    char *incomplete_reason;        /* NULL when complete */
+} mi_model;
+
+void mi_model_init(mi_model *model);
+void mi_model_free(mi_model *model);
+
+/* The TYPE with this id, or NULL. */
+const mi_model_type *mi_model_find_type(const mi_model *model, uint64_t id);
+
+/* The inventory of this scope, or NULL. */
+const mi_model_inventory *mi_model_find_inventory(const mi_model *model,
+                                                  uint64_t scope);
+
+#endif
