@@ -5,6 +5,14 @@
 #include "inventory/result.h"
 #include "inventory/value_equality.h"
 #include "inventory/walk.h"
+#include "records.h"
+#include "stream/record_packer.h"
+#include "stream/sink.h"
+#include "trace/free_hook.h"
+#include "trace/object_block.h"
+#include "trace/owner_map.h"
+
+#include <math.h>
 
 PyDoc_STRVAR(inventory_doc,
 "inventory(roots, skip_ids, skip_types, objects_limit, duplicate_types, /)\n"
@@ -76,55 +84,70 @@ configure_skipping(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types)
     return 0;
 }
 
-static PyObject *
-inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The argument tuples of a walk are the caller's, not the heap's: skipped
+   like the ids they hold. */
+static int
+configure_walk(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types,
+               PyObject *duplicate_types)
 {
-    native_state *state = PyModule_GetState(module);
-    PyObject *result = NULL;
+    if (configure_duplicate_types(walk, duplicate_types) < 0
+        || configure_skipping(walk, skip_ids, skip_types) < 0) {
+        return -1;
+    }
+    if (mi_walk_skip(walk, skip_ids) < 0 || mi_walk_skip(walk, skip_types) < 0
+        || mi_walk_skip(walk, duplicate_types) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* One walk, as a Python-facing function asks for it. */
+typedef struct {
+    PyObject *roots;            /* tuples, borrowed */
+    PyObject *skip_ids;
+    PyObject *skip_types;
+    PyObject *duplicate_types;
     unsigned long long objects_limit;
+    size_t expected_objects;    /* sizes the seen set */
+    mi_walk_mode mode;
+    mi_owner_map *owners;       /* incremental and accounting walks */
+    uint32_t owner;             /* incremental walks */
+    PyObject *caller;           /* an object not to enter either, or NULL */
+} walk_request;
+
+/* Runs the walk of `request`; returns its result dict and sets *objects
+   to the number of objects it found, or returns NULL with an exception
+   set. What inventory() and AttributionTracker share. */
+static PyObject *
+run_walk(const walk_request *request, uint64_t *objects)
+{
+    PyObject *result = NULL;
     mi_walk walk;
     int gc_was_enabled;
 
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "inventory() takes 5 arguments");
-        return NULL;
-    }
-    PyObject *roots = args[0];
-    PyObject *skip_ids = args[1];
-    PyObject *skip_types = args[2];
-    PyObject *duplicate_types = args[4];
-    if (!PyTuple_Check(roots) || !PyTuple_Check(skip_ids)
-        || !PyTuple_Check(skip_types) || !PyTuple_Check(duplicate_types)) {
-        PyErr_SetString(PyExc_TypeError, "roots, skip_ids, skip_types and "
-                        "duplicate_types must be tuples");
-        return NULL;
-    }
-    objects_limit = PyLong_AsUnsignedLongLong(args[3]);
-    if (objects_limit == (unsigned long long)-1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (mi_walk_init(&walk, state->last_objects > (1 << 16)
-                               ? (size_t)state->last_objects : 1 << 16) < 0) {
+    if (mi_walk_init(&walk, request->expected_objects) < 0) {
         return NULL;
     }
     /* No collection may run between the walk and the end of the results:
        a finalizer could free an object the walk holds a pointer to. */
     gc_was_enabled = PyGC_Disable();
-    walk.objects_limit = objects_limit;
-    if (configure_duplicate_types(&walk, duplicate_types) < 0) {
+    walk.objects_limit = request->objects_limit;
+    if (configure_walk(&walk, request->skip_ids, request->skip_types,
+                       request->duplicate_types) < 0
+        || mi_walk_skip(&walk, request->roots) < 0) {
         goto cleanup;
     }
-    if (configure_skipping(&walk, skip_ids, skip_types) < 0) {
+    if (request->caller != NULL && mi_walk_skip(&walk, request->caller) < 0) {
         goto cleanup;
     }
-    /* The argument tuples are the caller's, not the heap's. */
-    if (mi_walk_skip(&walk, roots) < 0 || mi_walk_skip(&walk, skip_ids) < 0
-        || mi_walk_skip(&walk, skip_types) < 0
-        || mi_walk_skip(&walk, duplicate_types) < 0) {
-        goto cleanup;
+    if (request->mode == MI_WALK_INCREMENTAL) {
+        mi_walk_set_incremental(&walk, request->owners, request->owner);
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(roots); i++) {
-        if (mi_walk_add_root(&walk, PyTuple_GET_ITEM(roots, i)) < 0) {
+    else if (request->mode == MI_WALK_ACCOUNTING) {
+        mi_walk_set_accounting(&walk, request->owners);
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(request->roots); i++) {
+        if (mi_walk_add_root(&walk, PyTuple_GET_ITEM(request->roots, i)) < 0) {
             goto cleanup;
         }
     }
@@ -132,7 +155,7 @@ inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto cleanup;
     }
     mi_walk_release_traversal(&walk);
-    state->last_objects = walk.objects;
+    *objects = walk.objects;
     result = mi_result_build(&walk);
 
 cleanup:
@@ -141,6 +164,78 @@ cleanup:
         PyGC_Enable();
     }
     return result;
+}
+
+/* The seen set of a full walk, sized for what the last one found: this
+   spares the rehashes (and page faults) of growth. */
+static size_t
+expected_full_walk(const native_state *state)
+{
+    return state->last_objects > (1 << 16) ? (size_t)state->last_objects
+                                           : 1 << 16;
+}
+
+/* objects_limit: an int >= 0 (0: no limit). */
+static int
+read_objects_limit(PyObject *value, unsigned long long *limit)
+{
+    *limit = PyLong_AsUnsignedLongLong(value);
+    return *limit == (unsigned long long)-1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    native_state *state = PyModule_GetState(module);
+    walk_request request = {0};
+    uint64_t objects = 0;
+
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "inventory() takes 5 arguments");
+        return NULL;
+    }
+    request.roots = args[0];
+    request.skip_ids = args[1];
+    request.skip_types = args[2];
+    request.duplicate_types = args[4];
+    if (!PyTuple_Check(request.roots) || !PyTuple_Check(request.skip_ids)
+        || !PyTuple_Check(request.skip_types)
+        || !PyTuple_Check(request.duplicate_types)) {
+        PyErr_SetString(PyExc_TypeError, "roots, skip_ids, skip_types and "
+                        "duplicate_types must be tuples");
+        return NULL;
+    }
+    if (read_objects_limit(args[3], &request.objects_limit) < 0) {
+        return NULL;
+    }
+    request.expected_objects = expected_full_walk(state);
+    request.mode = MI_WALK_PLAIN;
+    PyObject *result = run_walk(&request, &objects);
+    if (result != NULL) {
+        state->last_objects = objects;
+    }
+    return result;
+}
+
+PyDoc_STRVAR(object_allocator_doc,
+"object_allocator() -> tuple[int, int, int, int, int]\n\n"
+"The object allocator (PYMEM_DOMAIN_OBJ) in place: the addresses of its\n"
+"context and of its malloc, calloc, realloc and free; for tests of the\n"
+"free hook.");
+
+static PyObject *
+object_allocator(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    PyMemAllocatorEx current;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &current);
+    return Py_BuildValue("(KKKKK)",
+                         (unsigned long long)(uintptr_t)current.ctx,
+                         (unsigned long long)(uintptr_t)current.malloc,
+                         (unsigned long long)(uintptr_t)current.calloc,
+                         (unsigned long long)(uintptr_t)current.realloc,
+                         (unsigned long long)(uintptr_t)current.free);
 }
 
 PyDoc_STRVAR(object_size_doc,
@@ -202,6 +297,960 @@ values_equal(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(mi_value_equal(args[0], args[1]));
 }
 
+/* RecordWriter: records packed here, written by a sink's thread. */
+
+PyDoc_STRVAR(record_writer_doc,
+"RecordWriter(*, spawn=None, socket=None, path=None,\n"
+"             buffer_bytes=64 << 20)\n\n"
+"Writes records (native/records.h) to a collector process that it spawns\n"
+"(spawn: the program and its arguments; its stdin is the recording), to a\n"
+"Unix socket (socket: its path) or to a file (path): exactly one of them.\n"
+"A background thread writes; write() never waits for it. At most\n"
+"buffer_bytes bytes wait to be written: a record that does not fit is\n"
+"dropped (write() returns False) and counted in `dropped`. If the\n"
+"collector goes away, writing stops, and the next write() or close()\n"
+"warns once (RuntimeWarning).");
+
+/* How long the finalizer of a writer left open waits for its close. */
+#define RECORD_WRITER_FINALIZE_TIMEOUT 5.0
+/* A packing buffer bigger than this is freed after its record. */
+#define RECORD_WRITER_KEEP_BUFFER ((size_t)1 << 20)
+
+typedef enum {
+    WRITER_OPEN,
+    WRITER_CLOSING,     /* close() runs, without the GIL */
+    WRITER_CLOSED,
+} writer_state;
+
+typedef struct {
+    PyObject_HEAD
+    mi_sink *sink;              /* NULL unless WRITER_OPEN */
+    mi_sink_kind kind;
+    writer_state state;
+    int warned;                 /* the RuntimeWarning was given */
+    int timed_out;              /* close() ran out of time */
+    int pid;                    /* the spawned collector, or 0 */
+    mi_sink_stats final;        /* the counts once closing */
+    msgpack_sbuffer buffer;     /* write() packs its record here */
+    msgpack_packer packer;
+} record_writer;
+
+static void
+record_writer_stats(record_writer *self, mi_sink_stats *stats)
+{
+    if (self->sink != NULL) {
+        mi_sink_get_stats(self->sink, stats);
+    }
+    else {
+        *stats = self->final;
+    }
+}
+
+/* The one RuntimeWarning of a writer, when records were lost to a broken
+   transport, or when close() ran out of time before all was written. */
+static int
+record_writer_warn(record_writer *self, const mi_sink_stats *stats)
+{
+    char reason[128];
+    char message[320];
+
+    int cut_short = self->timed_out && !stats->flushed;
+    if (self->warned || !(stats->broken || cut_short)) {
+        return 0;
+    }
+    self->warned = 1;
+    unsigned long long lost = stats->dropped;
+    const char *records = lost == 1 ? "record was" : "records were";
+    if (stats->broken) {
+        mi_sink_describe_break(stats, reason, sizeof(reason));
+        PyOS_snprintf(message, sizeof(message),
+                      self->kind == MI_SINK_FILE
+                          ? "memory_inventory: the recording cannot be "
+                            "written (%s); %llu %s not written"
+                          : "memory_inventory: the collector is gone (%s); "
+                            "%llu %s not sent",
+                      reason, lost, records);
+    }
+    else {
+        PyOS_snprintf(message, sizeof(message),
+                      "memory_inventory: close() timed out before the "
+                      "collector took the whole recording; END and %llu %s "
+                      "were not sent", lost, lost == 1 ? "record"
+                                                       : "records");
+    }
+    return PyErr_WarnEx(PyExc_RuntimeWarning, message, 1);
+}
+
+/* Appends END, then closes the sink, without the GIL. */
+static int
+record_writer_finish(record_writer *self, double timeout)
+{
+    mi_sink *sink = self->sink;
+    PyObject *failure = NULL;
+    mi_sink_stats stats;
+    int timed_out;
+
+    mi_sink_get_stats(sink, &self->final);
+    msgpack_sbuffer_clear(&self->buffer);
+    if (mi_record_pack_end(&self->packer, self->final.records,
+                           self->final.dropped) < 0) {
+        /* Closed all the same, ending without END: incomplete. */
+        failure = PyErr_GetRaisedException();
+        msgpack_sbuffer_clear(&self->buffer);
+    }
+    /* From here, other threads see a closing writer and its counts so
+       far; the sink is freed before the GIL comes back. */
+    self->sink = NULL;
+    self->state = WRITER_CLOSING;
+    Py_BEGIN_ALLOW_THREADS
+    timed_out = mi_sink_close(sink, self->buffer.data, self->buffer.size,
+                              timeout, &stats);
+    Py_END_ALLOW_THREADS
+    self->final = stats;
+    self->state = WRITER_CLOSED;
+    self->timed_out = timed_out;
+    msgpack_sbuffer_destroy(&self->buffer);
+    msgpack_sbuffer_init(&self->buffer);
+    if (failure != NULL) {
+        PyErr_SetRaisedException(failure);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+raise_open_error(const mi_sink_error *error, PyObject *target)
+{
+    PyObject *exc;
+
+    if (error->sys_errno == 0) {
+        return PyErr_Format(PyExc_OSError, "%s: %R", error->message, target);
+    }
+    exc = PyObject_CallFunction(PyExc_OSError, "isO", error->sys_errno,
+                                error->message, target);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+/* spawn as argv: a tuple of str (or os.PathLike), encoded as os.fsencode()
+   does. `encoded` receives the bytes objects, which own the strings of
+   argv; argv must have room for n + 1 pointers. A tuple, because
+   __fspath__ could change a list under our feet. */
+static int
+spawn_argv(PyObject *spawn, PyObject *encoded, const char **argv)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(spawn);
+
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *bytes = NULL;
+        if (!PyUnicode_FSConverter(PyTuple_GET_ITEM(spawn, i), &bytes)) {
+            return -1;
+        }
+        int appended = PyList_Append(encoded, bytes);
+        Py_DECREF(bytes);
+        if (appended < 0) {
+            return -1;
+        }
+        argv[i] = PyBytes_AS_STRING(bytes);
+    }
+    argv[n] = NULL;
+    return 0;
+}
+
+static PyObject *
+record_writer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"spawn", "socket", "path", "buffer_bytes",
+                             NULL};
+    PyObject *spawn = Py_None, *socket = Py_None, *path = Py_None;
+    Py_ssize_t buffer_bytes = (Py_ssize_t)MI_SINK_DEFAULT_CAPACITY;
+    PyObject *encoded = NULL, *target = NULL, *spawned = NULL;
+    const char **argv = NULL;
+    record_writer *self = NULL;
+    PyObject *result = NULL;
+    mi_sink_options options = {0};
+    mi_sink_error error;
+    mi_sink *sink = NULL;
+    int status;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOn:RecordWriter",
+                                     kwlist, &spawn, &socket, &path,
+                                     &buffer_bytes)) {
+        return NULL;
+    }
+    if ((spawn != Py_None) + (socket != Py_None) + (path != Py_None) != 1) {
+        PyErr_SetString(PyExc_TypeError, "RecordWriter() takes exactly one "
+                        "of spawn, socket and path");
+        return NULL;
+    }
+    if (buffer_bytes <= 0) {
+        PyErr_SetString(PyExc_ValueError, "buffer_bytes must be positive");
+        return NULL;
+    }
+    options.capacity = (size_t)buffer_bytes;
+    encoded = PyList_New(0);
+    if (encoded == NULL) {
+        goto cleanup;
+    }
+    if (spawn != Py_None) {
+        if (!PyList_CheckExact(spawn) && !PyTuple_CheckExact(spawn)) {
+            PyErr_Format(PyExc_TypeError, "spawn must be a list of str, "
+                         "not %s", Py_TYPE(spawn)->tp_name);
+            goto cleanup;
+        }
+        spawned = PySequence_Tuple(spawn);
+        if (spawned == NULL) {
+            goto cleanup;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(spawned);
+        if (n == 0) {
+            PyErr_SetString(PyExc_ValueError, "spawn must name a program");
+            goto cleanup;
+        }
+        argv = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+        if (argv == NULL) {
+            PyErr_NoMemory();
+            goto cleanup;
+        }
+        if (spawn_argv(spawned, encoded, argv) < 0) {
+            goto cleanup;
+        }
+        options.kind = MI_SINK_SPAWN;
+        options.argv = argv;
+    }
+    else {
+        PyObject *bytes = NULL;
+        if (!PyUnicode_FSConverter(socket != Py_None ? socket : path,
+                                   &bytes)) {
+            goto cleanup;
+        }
+        status = PyList_Append(encoded, bytes);
+        Py_DECREF(bytes);
+        if (status < 0) {
+            goto cleanup;
+        }
+        options.kind = socket != Py_None ? MI_SINK_SOCKET : MI_SINK_FILE;
+        options.path = PyBytes_AS_STRING(bytes);
+    }
+
+    self = (record_writer *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        goto cleanup;
+    }
+    self->kind = options.kind;
+    self->state = WRITER_CLOSED;    /* until the sink is open */
+    msgpack_sbuffer_init(&self->buffer);
+    msgpack_packer_init(&self->packer, &self->buffer, msgpack_sbuffer_write);
+
+    Py_BEGIN_ALLOW_THREADS
+    status = mi_sink_open(&sink, &options, &error);
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        /* The name as given, decoded back from what was tried. */
+        target = PyUnicode_DecodeFSDefault(options.kind == MI_SINK_SPAWN
+                                               ? options.argv[0]
+                                               : options.path);
+        if (target != NULL) {
+            raise_open_error(&error, target);
+        }
+        goto cleanup;
+    }
+    self->sink = sink;
+    self->state = WRITER_OPEN;
+    mi_sink_get_stats(sink, &self->final);
+    self->pid = self->final.pid;
+    result = (PyObject *)self;
+    self = NULL;
+
+cleanup:
+    Py_XDECREF(self);
+    Py_XDECREF(target);
+    Py_XDECREF(spawned);
+    Py_XDECREF(encoded);
+    PyMem_Free(argv);
+    return result;
+}
+
+PyDoc_STRVAR(record_writer_write_doc,
+"write(record, /) -> bool\n\n"
+"Queue one record: a tuple or list whose element 0 is its kind, holding\n"
+"only None, bool, int (64 bits at most), float, str, bytes, list, tuple\n"
+"and dict, of exactly these types (TypeError or ValueError otherwise,\n"
+"and nothing is written). False when the record was dropped: the buffer\n"
+"is full, or the collector is gone.");
+
+static PyObject *
+record_writer_write(PyObject *op, PyObject *record)
+{
+    record_writer *self = (record_writer *)op;
+    PyObject *result = NULL;
+    mi_sink_push_result pushed;
+    mi_sink_stats stats;
+    long kind;
+
+    if (self->state != WRITER_OPEN) {
+        PyErr_SetString(PyExc_ValueError, "write to a closed RecordWriter");
+        return NULL;
+    }
+    kind = mi_record_kind(record);
+    if (kind < 0) {
+        return NULL;
+    }
+    if (kind == MI_RECORD_END) {
+        PyErr_SetString(PyExc_ValueError, "close() writes the END record");
+        return NULL;
+    }
+    msgpack_sbuffer_clear(&self->buffer);
+    if (mi_record_pack(&self->packer, record) < 0) {
+        goto cleanup;       /* nothing queued, nothing counted */
+    }
+    pushed = mi_sink_push(self->sink, self->buffer.data, self->buffer.size);
+    if (pushed == MI_SINK_BROKEN) {
+        mi_sink_get_stats(self->sink, &stats);
+        if (record_writer_warn(self, &stats) < 0) {
+            goto cleanup;
+        }
+    }
+    result = PyBool_FromLong(pushed == MI_SINK_QUEUED);
+
+cleanup:
+    if (self->buffer.alloc > RECORD_WRITER_KEEP_BUFFER) {
+        msgpack_sbuffer_destroy(&self->buffer);
+        msgpack_sbuffer_init(&self->buffer);
+    }
+    return result;
+}
+
+PyDoc_STRVAR(record_writer_close_doc,
+"close(timeout=30.0) -> int | None\n\n"
+"Append the END record, write what is queued, close the pipe and, for a\n"
+"spawned collector, wait for it to exit; all in `timeout` seconds at most\n"
+"(what is still queued then is dropped, with a RuntimeWarning). Return the\n"
+"collector's exit status (minus the signal number if a signal killed it),\n"
+"or None: no process was spawned, or it still runs. Releases the GIL\n"
+"while it waits. Closing again returns the same.");
+
+static PyObject *
+record_writer_close_impl(record_writer *self, double timeout)
+{
+    if (isnan(timeout) || timeout < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be a number >= 0");
+        return NULL;
+    }
+    if (self->state == WRITER_CLOSING) {
+        PyErr_SetString(PyExc_RuntimeError, "close() is running in another "
+                        "thread");
+        return NULL;
+    }
+    if (self->state == WRITER_OPEN) {
+        if (record_writer_finish(self, isinf(timeout) ? -1.0 : timeout) < 0) {
+            return NULL;
+        }
+        if (record_writer_warn(self, &self->final) < 0) {
+            return NULL;
+        }
+    }
+    if (self->kind != MI_SINK_SPAWN || !self->final.exited) {
+        Py_RETURN_NONE;
+    }
+    if (self->final.term_signal != 0) {
+        return PyLong_FromLong(-(long)self->final.term_signal);
+    }
+    return PyLong_FromLongLong((long long)self->final.exit_status);
+}
+
+static PyObject *
+record_writer_close(PyObject *op, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    double timeout = 30.0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|d:close", kwlist,
+                                     &timeout)) {
+        return NULL;
+    }
+    return record_writer_close_impl((record_writer *)op, timeout);
+}
+
+static PyObject *
+record_writer_enter(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return Py_NewRef(op);
+}
+
+static PyObject *
+record_writer_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    PyObject *status = record_writer_close_impl((record_writer *)op, 30.0);
+    if (status == NULL) {
+        return NULL;
+    }
+    Py_DECREF(status);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *
+record_writer_get_records(PyObject *op, void *closure)
+{
+    (void)closure;
+    mi_sink_stats stats;
+    record_writer_stats((record_writer *)op, &stats);
+    return PyLong_FromUnsignedLongLong(stats.records);
+}
+
+static PyObject *
+record_writer_get_dropped(PyObject *op, void *closure)
+{
+    (void)closure;
+    mi_sink_stats stats;
+    record_writer_stats((record_writer *)op, &stats);
+    return PyLong_FromUnsignedLongLong(stats.dropped);
+}
+
+static PyObject *
+record_writer_get_broken(PyObject *op, void *closure)
+{
+    (void)closure;
+    mi_sink_stats stats;
+    record_writer_stats((record_writer *)op, &stats);
+    return PyBool_FromLong(stats.broken);
+}
+
+static PyObject *
+record_writer_get_pid(PyObject *op, void *closure)
+{
+    (void)closure;
+    record_writer *self = (record_writer *)op;
+    if (self->pid == 0) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromLong(self->pid);
+}
+
+static PyObject *
+record_writer_get_closed(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(((record_writer *)op)->state != WRITER_OPEN);
+}
+
+/* A writer dropped without close(): warned about, then closed. */
+static void
+record_writer_finalize(PyObject *op)
+{
+    record_writer *self = (record_writer *)op;
+    PyObject *exc;
+
+    if (self->state != WRITER_OPEN) {
+        return;
+    }
+    exc = PyErr_GetRaisedException();
+    if (PyErr_ResourceWarning(op, 1, "unclosed RecordWriter %R", op) < 0) {
+        PyErr_WriteUnraisable(op);
+    }
+    if (record_writer_finish(self, RECORD_WRITER_FINALIZE_TIMEOUT) < 0
+        || record_writer_warn(self, &self->final) < 0) {
+        PyErr_WriteUnraisable(op);
+    }
+    PyErr_SetRaisedException(exc);
+}
+
+static int
+record_writer_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    return 0;
+}
+
+static void
+record_writer_dealloc(PyObject *op)
+{
+    record_writer *self = (record_writer *)op;
+    PyTypeObject *type = Py_TYPE(op);
+
+    if (PyObject_CallFinalizerFromDealloc(op) < 0) {
+        return;     /* resurrected */
+    }
+    PyObject_GC_UnTrack(op);
+    if (self->sink != NULL) {
+        /* Only if the finalizer failed before closing: close, quickly. */
+        mi_sink_stats stats;
+        (void)mi_sink_close(self->sink, NULL, 0, 0.0, &stats);
+        self->sink = NULL;
+    }
+    msgpack_sbuffer_destroy(&self->buffer);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyObject *
+record_writer_repr(PyObject *op)
+{
+    record_writer *self = (record_writer *)op;
+    static const char *kinds[] = {"spawn", "socket", "path"};
+    mi_sink_stats stats;
+
+    record_writer_stats(self, &stats);
+    return PyUnicode_FromFormat("<RecordWriter %s%s records=%llu "
+                                "dropped=%llu%s>", kinds[self->kind],
+                                self->state == WRITER_OPEN ? "" : " closed",
+                                (unsigned long long)stats.records,
+                                (unsigned long long)stats.dropped,
+                                stats.broken ? " broken" : "");
+}
+
+static PyMethodDef record_writer_methods[] = {
+    {"write", record_writer_write, METH_O, record_writer_write_doc},
+    {"close", _PyCFunction_CAST(record_writer_close),
+     METH_VARARGS | METH_KEYWORDS, record_writer_close_doc},
+    {"__enter__", record_writer_enter, METH_NOARGS, NULL},
+    {"__exit__", record_writer_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef record_writer_getset[] = {
+    {"records", record_writer_get_records, NULL,
+     "Records written (queued and not lost since), END excluded.", NULL},
+    {"dropped", record_writer_get_dropped, NULL,
+     "Records not sent: no room in the buffer, or the collector gone.",
+     NULL},
+    {"broken", record_writer_get_broken, NULL,
+     "Whether the collector (or the file) stopped taking the recording.",
+     NULL},
+    {"pid", record_writer_get_pid, NULL,
+     "The spawned collector's process id, or None.", NULL},
+    {"closed", record_writer_get_closed, NULL,
+     "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot record_writer_slots[] = {
+    {Py_tp_doc, (void *)record_writer_doc},
+    {Py_tp_new, record_writer_new},
+    {Py_tp_finalize, record_writer_finalize},
+    {Py_tp_dealloc, record_writer_dealloc},
+    {Py_tp_traverse, record_writer_traverse},
+    {Py_tp_repr, record_writer_repr},
+    {Py_tp_methods, record_writer_methods},
+    {Py_tp_getset, record_writer_getset},
+    {0, NULL},
+};
+
+static PyType_Spec record_writer_spec = {
+    .name = "memory_inventory._native.RecordWriter",
+    .basicsize = sizeof(record_writer),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = record_writer_slots,
+};
+
+/* AttributionTracker: incremental walks that own what they find, and the
+   final accounting (native/inventory/walk.h, native/trace/). */
+
+PyDoc_STRVAR(attribution_tracker_doc,
+"AttributionTracker(skip_ids, skip_types, duplicate_types)\n\n"
+"Attributes the growth of the heap to owners (by convention 0 is the\n"
+"baseline taken when tracing starts, then one owner per import): each\n"
+"attribute() walks only what no earlier walk owns, and owns what it finds;\n"
+"account() walks everything and totals what each owner still holds.\n"
+"The skip rules are those of inventory(). While open, a hook on the object\n"
+"allocator forgets the owner of every object that is freed, so that a new\n"
+"object at a reused address is not taken for the old one (objects that\n"
+"CPython recycles through its free lists, such as floats, tuples, lists\n"
+"and dicts, escape it). close() removes the hook.");
+
+/* A new owner map holds this many addresses before it grows. */
+#define TRACKER_EXPECTED_OBJECTS (1 << 15)
+/* The seen set of an incremental walk starts small: most imports add a few
+   hundred objects, and a large set costs page faults on every walk. */
+#define TRACKER_EXPECTED_GROWTH 1024
+
+typedef struct {
+    PyObject_HEAD
+    mi_owner_map owners;
+    mi_free_hook *hook;         /* NULL once closed */
+    PyObject *skip_ids;         /* tuples */
+    PyObject *skip_types;
+    PyObject *duplicate_types;
+    int busy;                   /* in a walk or its results */
+} attribution_tracker;
+
+/* The skip and duplicate rules of inventory(), checked once up front. */
+static int
+check_walk_configuration(PyObject *skip_ids, PyObject *skip_types,
+                         PyObject *duplicate_types)
+{
+    mi_walk walk;
+    if (mi_walk_init(&walk, 0) < 0) {
+        return -1;
+    }
+    int status = configure_walk(&walk, skip_ids, skip_types,
+                                duplicate_types);
+    mi_walk_free(&walk);
+    return status;
+}
+
+static PyObject *
+attribution_tracker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"skip_ids", "skip_types", "duplicate_types",
+                             NULL};
+    PyObject *skip_ids, *skip_types, *duplicate_types;
+    attribution_tracker *self;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs,
+                                     "O!O!O!:AttributionTracker", kwlist,
+                                     &PyTuple_Type, &skip_ids,
+                                     &PyTuple_Type, &skip_types,
+                                     &PyTuple_Type, &duplicate_types)) {
+        return NULL;
+    }
+    if (check_walk_configuration(skip_ids, skip_types, duplicate_types) < 0) {
+        return NULL;
+    }
+    self = (attribution_tracker *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->skip_ids = Py_NewRef(skip_ids);
+    self->skip_types = Py_NewRef(skip_types);
+    self->duplicate_types = Py_NewRef(duplicate_types);
+    if (mi_owner_map_init(&self->owners, TRACKER_EXPECTED_OBJECTS) < 0) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    self->hook = mi_free_hook_start(&self->owners);
+    if (self->hook == NULL) {
+        goto error;
+    }
+    return (PyObject *)self;
+
+error:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* Stops the hook, then frees the map: in this order, so that no free
+   reaches a freed map. */
+static void
+attribution_tracker_stop(attribution_tracker *self)
+{
+    if (self->hook != NULL) {
+        (void)mi_free_hook_stop(self->hook);
+        self->hook = NULL;
+    }
+    mi_owner_map_free(&self->owners);
+}
+
+/* 0 when the tracker can walk; -1 with an exception set otherwise. */
+static int
+attribution_tracker_check_usable(attribution_tracker *self)
+{
+    if (self->hook == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the AttributionTracker is closed");
+        return -1;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the AttributionTracker is "
+                        "already walking (called from a __sizeof__?)");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+attribution_tracker_walk(attribution_tracker *self, walk_request *request)
+{
+    uint64_t objects = 0;
+    request->skip_ids = self->skip_ids;
+    request->skip_types = self->skip_types;
+    request->duplicate_types = self->duplicate_types;
+    request->owners = &self->owners;
+    request->caller = (PyObject *)self;
+    self->busy = 1;
+    PyObject *result = run_walk(request, &objects);
+    self->busy = 0;
+    if (result != NULL && request->mode == MI_WALK_ACCOUNTING) {
+        native_state *state = PyType_GetModuleState(Py_TYPE(self));
+        if (state != NULL) {
+            state->last_objects = objects;
+        }
+    }
+    return result;
+}
+
+PyDoc_STRVAR(attribution_tracker_attribute_doc,
+"attribute(owner, roots, objects_limit=0) -> dict\n\n"
+"Walk from `roots` (a tuple) what no earlier walk owns, and make `owner`\n"
+"(an int from 0 to 2**32 - 1) the owner of every object found. Returns\n"
+"what inventory() returns, for those objects only.");
+
+static PyObject *
+attribution_tracker_attribute(PyObject *op, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"owner", "roots", "objects_limit", NULL};
+    attribution_tracker *self = (attribution_tracker *)op;
+    PyObject *owner, *roots, *objects_limit = NULL;
+    walk_request request = {0};
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!|O!:attribute",
+                                     kwlist, &PyLong_Type, &owner,
+                                     &PyTuple_Type, &roots,
+                                     &PyLong_Type, &objects_limit)) {
+        return NULL;
+    }
+    if (attribution_tracker_check_usable(self) < 0) {
+        return NULL;
+    }
+    unsigned long long value = PyLong_AsUnsignedLongLong(owner);
+    if ((value == (unsigned long long)-1 && PyErr_Occurred())
+        || value > UINT32_MAX) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "owner must be from 0 to %lu, "
+                     "not %R", (unsigned long)UINT32_MAX, owner);
+        return NULL;
+    }
+    if (objects_limit != NULL
+        && read_objects_limit(objects_limit, &request.objects_limit) < 0) {
+        return NULL;
+    }
+    request.roots = roots;
+    request.expected_objects = TRACKER_EXPECTED_GROWTH;
+    request.mode = MI_WALK_INCREMENTAL;
+    request.owner = (uint32_t)value;
+    return attribution_tracker_walk(self, &request);
+}
+
+PyDoc_STRVAR(attribution_tracker_account_doc,
+"account(roots) -> dict\n\n"
+"Walk everything reachable from `roots` (a tuple), as inventory() does,\n"
+"and total it by owner. Returns what inventory() returns, plus 'owners':\n"
+"{owner: (objects, bytes)} of what each owner still holds, and\n"
+"'unattributed': the rows, as 'types', of the objects no owner holds\n"
+"(types with instances only). The owners' totals and the unattributed\n"
+"rows add up exactly to 'objects' and 'bytes'.");
+
+static PyObject *
+attribution_tracker_account(PyObject *op, PyObject *roots)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    walk_request request = {0};
+
+    if (!PyTuple_Check(roots)) {
+        PyErr_Format(PyExc_TypeError, "roots must be a tuple, not %s",
+                     Py_TYPE(roots)->tp_name);
+        return NULL;
+    }
+    if (attribution_tracker_check_usable(self) < 0) {
+        return NULL;
+    }
+    native_state *state = PyType_GetModuleState(Py_TYPE(self));
+    if (state == NULL) {
+        return NULL;
+    }
+    request.roots = roots;
+    request.expected_objects = expected_full_walk(state);
+    request.mode = MI_WALK_ACCOUNTING;
+    return attribution_tracker_walk(self, &request);
+}
+
+PyDoc_STRVAR(attribution_tracker_owner_of_doc,
+"owner_of(obj, /) -> int | None\n\n"
+"The owner of `obj`, or None when no walk owns it (for tests).");
+
+static PyObject *
+attribution_tracker_owner_of(PyObject *op, PyObject *object)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    uint32_t owner;
+
+    if (self->hook == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the AttributionTracker is closed");
+        return NULL;
+    }
+    if (!mi_owner_map_lookup(&self->owners, mi_object_block(object),
+                             &owner)) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromUnsignedLong(owner);
+}
+
+PyDoc_STRVAR(attribution_tracker_close_doc,
+"close() -> None\n\n"
+"Remove the allocator hook and forget the owners; closing again does\n"
+"nothing. If another allocator was installed over the hook since, the\n"
+"hook stays under it, passing every call through.");
+
+static PyObject *
+attribution_tracker_close(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    attribution_tracker *self = (attribution_tracker *)op;
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot close the "
+                        "AttributionTracker while it walks");
+        return NULL;
+    }
+    attribution_tracker_stop(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+attribution_tracker_enter(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    return Py_NewRef(op);
+}
+
+static PyObject *
+attribution_tracker_exit(PyObject *op, PyObject *args)
+{
+    (void)args;
+    PyObject *none = attribution_tracker_close(op, NULL);
+    if (none == NULL) {
+        return NULL;
+    }
+    Py_DECREF(none);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *
+attribution_tracker_get_owned(PyObject *op, void *closure)
+{
+    (void)closure;
+    attribution_tracker *self = (attribution_tracker *)op;
+    return PyLong_FromSize_t(mi_owner_map_count(&self->owners));
+}
+
+static PyObject *
+attribution_tracker_get_freed(PyObject *op, void *closure)
+{
+    (void)closure;
+    attribution_tracker *self = (attribution_tracker *)op;
+    return PyLong_FromUnsignedLongLong(
+        self->hook == NULL ? 0 : mi_free_hook_freed(self->hook));
+}
+
+static PyObject *
+attribution_tracker_get_map_bytes(PyObject *op, void *closure)
+{
+    (void)closure;
+    attribution_tracker *self = (attribution_tracker *)op;
+    return PyLong_FromSize_t(mi_owner_map_memory(&self->owners));
+}
+
+static PyObject *
+attribution_tracker_get_closed(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(((attribution_tracker *)op)->hook == NULL);
+}
+
+static int
+attribution_tracker_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->skip_ids);
+    Py_VISIT(self->skip_types);
+    Py_VISIT(self->duplicate_types);
+    return 0;
+}
+
+static int
+attribution_tracker_clear(PyObject *op)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    Py_CLEAR(self->skip_ids);
+    Py_CLEAR(self->skip_types);
+    Py_CLEAR(self->duplicate_types);
+    return 0;
+}
+
+static void
+attribution_tracker_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    attribution_tracker_stop((attribution_tracker *)op);
+    (void)attribution_tracker_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyObject *
+attribution_tracker_repr(PyObject *op)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    return PyUnicode_FromFormat("<AttributionTracker%s owned=%zu>",
+                                self->hook == NULL ? " closed" : "",
+                                mi_owner_map_count(&self->owners));
+}
+
+static PyMethodDef attribution_tracker_methods[] = {
+    {"attribute", _PyCFunction_CAST(attribution_tracker_attribute),
+     METH_VARARGS | METH_KEYWORDS, attribution_tracker_attribute_doc},
+    {"account", attribution_tracker_account, METH_O,
+     attribution_tracker_account_doc},
+    {"owner_of", attribution_tracker_owner_of, METH_O,
+     attribution_tracker_owner_of_doc},
+    {"close", attribution_tracker_close, METH_NOARGS,
+     attribution_tracker_close_doc},
+    {"__enter__", attribution_tracker_enter, METH_NOARGS, NULL},
+    {"__exit__", attribution_tracker_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef attribution_tracker_getset[] = {
+    {"owned", attribution_tracker_get_owned, NULL,
+     "The number of addresses with an owner.", NULL},
+    {"freed", attribution_tracker_get_freed, NULL,
+     "Owned objects whose memory the allocator freed since the start "
+     "(their owners forgotten).", NULL},
+    {"map_bytes", attribution_tracker_get_map_bytes, NULL,
+     "The memory of the owner map.", NULL},
+    {"closed", attribution_tracker_get_closed, NULL,
+     "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot attribution_tracker_slots[] = {
+    {Py_tp_doc, (void *)attribution_tracker_doc},
+    {Py_tp_new, attribution_tracker_new},
+    {Py_tp_dealloc, attribution_tracker_dealloc},
+    {Py_tp_traverse, attribution_tracker_traverse},
+    {Py_tp_clear, attribution_tracker_clear},
+    {Py_tp_repr, attribution_tracker_repr},
+    {Py_tp_methods, attribution_tracker_methods},
+    {Py_tp_getset, attribution_tracker_getset},
+    {0, NULL},
+};
+
+static PyType_Spec attribution_tracker_spec = {
+    .name = "memory_inventory._native.AttributionTracker",
+    .basicsize = sizeof(attribution_tracker),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = attribution_tracker_slots,
+};
+
+static int
+add_type(PyObject *module, PyType_Spec *spec)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int status = PyModule_AddType(module, (PyTypeObject *)type);
+    Py_DECREF(type);
+    return status;
+}
+
 static PyMethodDef native_methods[] = {
     {"inventory", _PyCFunction_CAST(inventory), METH_FASTCALL, inventory_doc},
     {"object_size", object_size, METH_O, object_size_doc},
@@ -210,14 +1259,21 @@ static PyMethodDef native_methods[] = {
     {"has_instance_dict", has_instance_dict, METH_O, has_instance_dict_doc},
     {"values_equal", _PyCFunction_CAST(values_equal), METH_FASTCALL,
      values_equal_doc},
+    {"object_allocator", object_allocator, METH_NOARGS,
+     object_allocator_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static int
 native_exec(PyObject *module)
 {
-    (void)module;
-    return mi_object_size_init();
+    if (mi_object_size_init() < 0) {
+        return -1;
+    }
+    if (add_type(module, &record_writer_spec) < 0) {
+        return -1;
+    }
+    return add_type(module, &attribution_tracker_spec);
 }
 
 static PyModuleDef_Slot native_slots[] = {
