@@ -7,6 +7,10 @@
 
 #include "model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The memory of one slot, as the original measures it (64-bit CPython). */
 #define MI_SLOT_SIZE 8
 
@@ -67,8 +71,21 @@ typedef struct {
 
 /* Fills `analysis` for the inventory of `scope`. Returns 0, -1 when out of
    memory, -2 when the model has no inventory of that scope. */
+/* Added: on -1 and -2 the analysis is left empty (inventory NULL, no
+   rows), which the renderers accept. Rows point into the model (the
+   names in missing_slots too), so the model must outlive the analysis.
+   Equal rows keep the order of the model. The duplicate summary also
+   has a row for a type with DUPLICATE records but no TYPE_STATS, should a
+   recording have one, so that no duplicate goes unshown; and
+   uninstantiated_lacking_slots is built from `uninstantiated`, so
+   BaseException subclasses are left out of it too (as the Python
+   package does). */
 int mi_analysis_build(const mi_model *model, uint64_t scope,
                       mi_analysis *analysis);
 void mi_analysis_free(mi_analysis *analysis);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

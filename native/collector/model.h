@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint64_t key;
     uint64_t count;
@@ -80,6 +84,13 @@ typedef struct {
     size_t n_duplicates;
 } mi_model_inventory;
 
+/* MODULE (import tracing): a module whose import has its own inventory,
+   of scope `id`. */
+typedef struct {
+    uint64_t id;
+    char *name;
+} mi_model_module;
+
 typedef struct {
     bool present;
     double user_seconds;
@@ -132,8 +143,20 @@ typedef struct {
     uint64_t records_read;
     bool complete;                  /* END read, nothing dropped, valid */
     char *incomplete_reason;        /* NULL when complete */
+
+    /* Added after the first version of this interface. */
+    mi_model_module *modules;       /* in the order received */
+    size_t n_modules;
+    uint64_t bytes_read;            /* of the stream, valid or not */
+    /* Private to model.c and reader.c: type id -> index in `types`
+       (an mi_id_map); NULL in a model built by hand, where
+       mi_model_find_type searches `types` in order. */
+    void *type_index;
 } mi_model;
 
+/* mi_model_init zeroes the model: no records, not complete, no reason.
+   mi_model_free frees everything it holds (every pointer in it must be
+   NULL or from malloc) and leaves it as mi_model_init does. */
 void mi_model_init(mi_model *model);
 void mi_model_free(mi_model *model);
 
@@ -143,5 +166,9 @@ const mi_model_type *mi_model_find_type(const mi_model *model, uint64_t id);
 /* The inventory of this scope, or NULL. */
 const mi_model_inventory *mi_model_find_inventory(const mi_model *model,
                                                   uint64_t scope);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
