@@ -1,4 +1,8 @@
-"""python -m memory_inventory [module ...]: import, take stock, summarise."""
+"""python -m memory_inventory [module ...]: import, take stock, report.
+
+The original's command line: with no module, (almost) the whole standard
+library is imported first. The inventory streams to the collector, which
+prints the summary and saves the full results."""
 
 from __future__ import annotations
 
@@ -7,21 +11,28 @@ import importlib
 import os
 import sys
 
-from .engine import inventory
-from .process import gc_stats, process_stats
-from .render_text import render_gc_stats, render_process_stats, render_summary
-from .stdlib import import_all_stdlib_modules
+from .pipeline import SaveDir, default_save_dir, expand_save_dir, run_pipeline
+from .stdlib import ImportReport, import_all_stdlib_modules
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='python -m memory_inventory',
         description="Import the given modules (by default, almost the whole "
-                    "standard library), then print statistics on the "
-                    "global objects in memory.")
+                    "standard library), then report on the global objects "
+                    "in memory: the summary on standard output, the full "
+                    "results in a directory.")
+    parser.add_argument('--debug', action='store_true',
+                        help="print the walk's own figures on stderr")
     parser.add_argument('--objects-limit', type=int, default=10_000_000,
                         help="stop the walk after this many objects "
                              "(0: no limit; default: %(default)s)")
+    parser.add_argument('--save-dir',
+                        help="where to save the full results (created if "
+                             "missing, reused if it exists; {python_version}"
+                             ", {isotime} and {tmpdir} are replaced); by "
+                             "default a new directory named after the "
+                             "modules")
     parser.add_argument('module_names', nargs='*', metavar='module_name')
     return parser
 
@@ -31,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.objects_limit < 0:
         print("error: --objects-limit must be >= 0", file=sys.stderr)
         return 2
+    save_dir = (SaveDir(path=expand_save_dir(args.save_dir))
+                if args.save_dir else default_save_dir(args.module_names))
+    imports: ImportReport | None = None
     if not args.module_names:
-        import_all_stdlib_modules()
+        imports = import_all_stdlib_modules()
     for name in args.module_names:
         try:
             importlib.import_module(name)
@@ -40,16 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: cannot import {name!r}: "
                   f"{type(error).__name__}: {error}", file=sys.stderr)
             return 1
-    print(render_process_stats(process_stats()))
-    print(render_gc_stats(gc_stats()))
-    result = inventory(objects_limit=args.objects_limit)
-    print(render_summary(result))
-    if result.limit_reached:
-        print(f"The walk stopped at the objects limit "
-              f"({args.objects_limit}); {result.pending} objects were left "
-              "unvisited.")
-    print(render_process_stats(result.process))
-    return 0
+    return run_pipeline(save_dir, objects_limit=args.objects_limit,
+                        imports=imports, debug=args.debug)
 
 
 def run() -> int:

@@ -141,6 +141,8 @@ def inventory(
         limit_reached=cast(bool, raw['limit_reached']),
         pending=cast(int, raw['pending']),
         walk_seconds=walk_seconds,
+        objects_limit=objects_limit,
+        duplicate_types=tuple(sorted(duplicate_types, key=qual_name)),
         python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
         sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
     )

@@ -119,6 +119,9 @@ class Inventory:
     limit_reached: bool
     pending: int
     walk_seconds: float
+    objects_limit: int
+    #: The exact types whose equal instances were looked for.
+    duplicate_types: tuple[type, ...]
     #: Objects whose __sizeof__ is Python code, called after the walk;
     #: those where it failed were counted at their basic size.
     python_sizeof_calls: int

@@ -35,6 +35,7 @@ def _python_interpreters_impl(ctx):
         include, ext_suffix, version = result.stdout.strip().split("\n")
         tag = version.replace(".", "_")
         ctx.symlink(include, "include_" + tag)
+        ctx.symlink(interpreter, "python_" + tag)
         build.append("""cc_library(
     name = "headers_{tag}",
     hdrs = glob(["include_{tag}/**/*.h"]),
@@ -44,6 +45,7 @@ def _python_interpreters_impl(ctx):
         versions.append((version, ext_suffix))
     if len(versions) != len({v: None for v, _ in versions}):
         fail("two interpreters of the same version in MEMORY_INVENTORY_PYTHONS")
+    build.append('exports_files(glob(["python_*"]))')
     ctx.file("BUILD", "\n".join(build))
     ctx.file("versions.bzl", "PYTHON_VERSIONS = %r\n" % [list(v) for v in versions])
 
