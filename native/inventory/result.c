@@ -246,8 +246,21 @@ measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
             size = (size_t)mi_object_basic_size(object);
             (*fallbacks)++;
         }
-        walk->types.stats[walk->deferred[i].type_index].bytes += size;
+        mi_deferred_size *deferred = &walk->deferred[i];
+        walk->types.stats[deferred->type_index].bytes += size;
         walk->bytes += size;
+        if (walk->mode != MI_WALK_ACCOUNTING) {
+            continue;
+        }
+        if (deferred->owner < 0) {
+            walk->unattributed.stats[deferred->unattributed_index].bytes +=
+                size;
+        }
+        else if (mi_count_map_add(&walk->owned_bytes,
+                                  (uint64_t)deferred->owner, size) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
     }
     return 0;
 }
@@ -296,33 +309,133 @@ build_type_row(const mi_type_stats *stats, PyObject *attribute_names)
     return row;
 }
 
+/* Strong references to the types of `table` and their attribute-name
+   dicts, in table order: what needs the walk's borrowed pointers. Returns
+   0, or -1 with an exception set. */
+static int
+hold_types(const mi_type_table *table, PyObject **types, PyObject **names)
+{
+    size_t n_types = table->length;
+    *types = PyList_New((Py_ssize_t)n_types);
+    *names = PyList_New((Py_ssize_t)n_types);
+    if (*types == NULL || *names == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < n_types; i++) {
+        PyList_SET_ITEM(*types, (Py_ssize_t)i,
+                        Py_NewRef((PyObject *)table->stats[i].type));
+        PyObject *dict = attribute_names_as_dict(
+            &table->stats[i].attribute_names);
+        if (dict == NULL) {
+            return -1;
+        }
+        PyList_SET_ITEM(*names, (Py_ssize_t)i, dict);
+    }
+    return 0;
+}
+
+/* The rows of `table`, types by bytes then instances, descending. */
+static PyObject *
+build_type_rows(const mi_type_table *table, PyObject *names)
+{
+    size_t n_types = table->length;
+    mi_type_order *order = malloc((n_types ? n_types : 1) * sizeof *order);
+    PyObject *rows = NULL;
+
+    if (order == NULL) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_types; i++) {
+        order[i].bytes = table->stats[i].bytes;
+        order[i].instances = table->stats[i].instances;
+        order[i].index = i;
+    }
+    qsort(order, n_types, sizeof *order, compare_type_order);
+    rows = PyList_New((Py_ssize_t)n_types);
+    if (rows == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n_types; i++) {
+        size_t index = order[i].index;
+        PyObject *row = build_type_row(
+            &table->stats[index], PyList_GET_ITEM(names, (Py_ssize_t)index));
+        if (row == NULL) {
+            Py_CLEAR(rows);
+            goto cleanup;
+        }
+        PyList_SET_ITEM(rows, (Py_ssize_t)i, row);
+    }
+
+cleanup:
+    free(order);
+    return rows;
+}
+
+/* Accounting: {owner: (objects, bytes)}. */
+static PyObject *
+build_owners(const mi_walk *walk)
+{
+    PyObject *owners = PyDict_New();
+    if (owners == NULL) {
+        return NULL;
+    }
+    size_t position = 0;
+    uint64_t owner;
+    uint64_t objects;
+    while (mi_count_map_next(&walk->owned_objects, &position, &owner,
+                             &objects)) {
+        PyObject *key = PyLong_FromUnsignedLongLong(owner);
+        PyObject *totals = Py_BuildValue(
+            "(KK)", (unsigned long long)objects,
+            (unsigned long long)mi_count_map_get(&walk->owned_bytes, owner));
+        int status = (key == NULL || totals == NULL) ? -1
+            : PyDict_SetItem(owners, key, totals);
+        Py_XDECREF(key);
+        Py_XDECREF(totals);
+        if (status < 0) {
+            Py_DECREF(owners);
+            return NULL;
+        }
+    }
+    return owners;
+}
+
+/* Accounting: adds 'owners' and 'unattributed' to the result. */
+static int
+add_accounting(PyObject *result, const mi_walk *walk, PyObject *names)
+{
+    PyObject *owners = build_owners(walk);
+    PyObject *rows = build_type_rows(&walk->unattributed, names);
+    int status = (owners == NULL || rows == NULL) ? -1
+        : (PyDict_SetItemString(result, "owners", owners) < 0
+           || PyDict_SetItemString(result, "unattributed", rows) < 0) ? -1
+        : 0;
+    Py_XDECREF(owners);
+    Py_XDECREF(rows);
+    return status;
+}
+
 PyObject *
 mi_result_build(mi_walk *walk)
 {
     PyObject *result = NULL;
     PyObject *types = NULL;         /* strong references, table order */
     PyObject *names = NULL;         /* attribute-name dicts, table order */
+    PyObject *unattributed_types = NULL;    /* the same, accounting */
+    PyObject *unattributed_names = NULL;
     PyObject *duplicates = NULL;
     PyObject *type_rows = NULL;
-    mi_type_order *order = NULL;    /* the rows' order */
     unsigned long long fallbacks = 0;
-    size_t n_types = walk->types.length;
+    int accounting = walk->mode == MI_WALK_ACCOUNTING;
 
     /* 1. Everything that reads borrowed pointers. */
-    types = PyList_New((Py_ssize_t)n_types);
-    names = PyList_New((Py_ssize_t)n_types);
-    if (types == NULL || names == NULL) {
+    if (hold_types(&walk->types, &types, &names) < 0) {
         goto cleanup;
     }
-    for (size_t i = 0; i < n_types; i++) {
-        PyList_SET_ITEM(types, (Py_ssize_t)i,
-                        Py_NewRef((PyObject *)walk->types.stats[i].type));
-        PyObject *dict = attribute_names_as_dict(
-            &walk->types.stats[i].attribute_names);
-        if (dict == NULL) {
-            goto cleanup;
-        }
-        PyList_SET_ITEM(names, (Py_ssize_t)i, dict);
+    if (accounting && hold_types(&walk->unattributed, &unattributed_types,
+                                 &unattributed_names) < 0) {
+        goto cleanup;
     }
     if (mi_duplicate_groups_build(&walk->candidates,
                                   equal_values) < 0) {
@@ -339,30 +452,10 @@ mi_result_build(mi_walk *walk)
         goto cleanup;
     }
 
-    /* 3. The tables, types by bytes then instances, descending. */
-    order = malloc((n_types ? n_types : 1) * sizeof *order);
-    type_rows = PyList_New((Py_ssize_t)n_types);
-    if (order == NULL || type_rows == NULL) {
-        if (order == NULL) {
-            PyErr_NoMemory();
-        }
+    /* 3. The tables. */
+    type_rows = build_type_rows(&walk->types, names);
+    if (type_rows == NULL) {
         goto cleanup;
-    }
-    for (size_t i = 0; i < n_types; i++) {
-        order[i].bytes = walk->types.stats[i].bytes;
-        order[i].instances = walk->types.stats[i].instances;
-        order[i].index = i;
-    }
-    qsort(order, n_types, sizeof *order, compare_type_order);
-    for (size_t i = 0; i < n_types; i++) {
-        size_t index = order[i].index;
-        PyObject *row = build_type_row(
-            &walk->types.stats[index],
-            PyList_GET_ITEM(names, (Py_ssize_t)index));
-        if (row == NULL) {
-            goto cleanup;
-        }
-        PyList_SET_ITEM(type_rows, (Py_ssize_t)i, row);
     }
     result = Py_BuildValue(
         "{sKsKsOsnsnsKsOsO}",
@@ -374,11 +467,16 @@ mi_result_build(mi_walk *walk)
         "sizeof_fallbacks", fallbacks,
         "types", type_rows,
         "duplicates", duplicates);
+    if (result != NULL && accounting
+        && add_accounting(result, walk, unattributed_names) < 0) {
+        Py_CLEAR(result);
+    }
 
 cleanup:
-    free(order);
     Py_XDECREF(types);
     Py_XDECREF(names);
+    Py_XDECREF(unattributed_types);
+    Py_XDECREF(unattributed_names);
     Py_XDECREF(duplicates);
     Py_XDECREF(type_rows);
     return result;

@@ -4,6 +4,7 @@
 #include "object_size.h"
 #include "referents.h"
 #include "value_equality.h"
+#include "../trace/object_block.h"
 
 int
 mi_walk_init(mi_walk *walk, size_t expected_objects)
@@ -11,6 +12,9 @@ mi_walk_init(mi_walk *walk, size_t expected_objects)
     memset(walk, 0, sizeof *walk);
     mi_type_table_init(&walk->types);
     mi_duplicate_candidates_init(&walk->candidates);
+    mi_count_map_init(&walk->owned_objects);
+    mi_count_map_init(&walk->owned_bytes);
+    mi_type_table_init(&walk->unattributed);
     if (mi_pointer_set_init(&walk->seen, expected_objects) < 0) {
         goto error;
     }
@@ -38,6 +42,9 @@ mi_walk_free(mi_walk *walk)
     mi_object_stack_free(&walk->pending);
     mi_type_table_free(&walk->types);
     mi_duplicate_candidates_free(&walk->candidates);
+    mi_count_map_free(&walk->owned_objects);
+    mi_count_map_free(&walk->owned_bytes);
+    mi_type_table_free(&walk->unattributed);
 }
 
 int
@@ -61,10 +68,39 @@ enqueue(PyObject *object, void *arg)
     return mi_object_stack_push(&walk->pending, object);
 }
 
+/* The visitor of incremental walks: what an earlier walk owns is not
+   entered. */
+static int
+enqueue_unowned(PyObject *object, void *arg)
+{
+    mi_walk *walk = arg;
+    if (mi_owner_map_lookup(walk->owners, mi_object_block(object), NULL)) {
+        return 0;
+    }
+    return enqueue(object, arg);
+}
+
+void
+mi_walk_set_incremental(mi_walk *walk, mi_owner_map *owners, uint32_t owner)
+{
+    walk->mode = MI_WALK_INCREMENTAL;
+    walk->owners = owners;
+    walk->owner = owner;
+}
+
+void
+mi_walk_set_accounting(mi_walk *walk, mi_owner_map *owners)
+{
+    walk->mode = MI_WALK_ACCOUNTING;
+    walk->owners = owners;
+}
+
 int
 mi_walk_add_root(mi_walk *walk, PyObject *object)
 {
-    if (enqueue(object, walk) < 0) {
+    int status = walk->mode == MI_WALK_INCREMENTAL
+        ? enqueue_unowned(object, walk) : enqueue(object, walk);
+    if (status < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -90,7 +126,9 @@ mi_walk_type_index(mi_walk *walk, PyTypeObject *type)
     return stats - walk->types.stats;
 }
 
-static int
+/* Keeps `object` to be measured after the walk; returns its record, or NULL
+   when out of memory. */
+static mi_deferred_size *
 defer_size(mi_walk *walk, PyObject *object, size_t type_index)
 {
     if (walk->n_deferred == walk->deferred_capacity) {
@@ -99,15 +137,17 @@ defer_size(mi_walk *walk, PyObject *object, size_t type_index)
         mi_deferred_size *deferred =
             realloc(walk->deferred, capacity * sizeof *deferred);
         if (deferred == NULL) {
-            return -1;
+            return NULL;
         }
         walk->deferred = deferred;
         walk->deferred_capacity = capacity;
     }
-    walk->deferred[walk->n_deferred].object = Py_NewRef(object);
-    walk->deferred[walk->n_deferred].type_index = type_index;
-    walk->n_deferred++;
-    return 0;
+    mi_deferred_size *record = &walk->deferred[walk->n_deferred++];
+    record->object = Py_NewRef(object);
+    record->type_index = type_index;
+    record->owner = -1;
+    record->unattributed_index = 0;
+    return record;
 }
 
 static int
@@ -128,10 +168,61 @@ is_one_of(PyTypeObject *type, PyTypeObject *const *types, size_t n)
     return 0;
 }
 
-/* Records one object in the statistics of its type. Returns 0, or -1 when
-   out of memory. */
+/* What take_stock learned of one object, for the unattributed table. */
+typedef struct {
+    uint64_t size;
+    uint64_t refcount;
+    int immortal;
+    int interned;
+    const mi_instance_dict *dict;   /* NULL: no instance dict */
+} mi_stock;
+
+/* Accounting: counts the object under its owner, or, with no owner, in the
+   unattributed table. `deferred` is its record when its size comes after
+   the walk, else NULL. Returns 0, or -1 when out of memory. */
 static int
-take_stock(mi_walk *walk, PyObject *object)
+tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
+      mi_deferred_size *deferred)
+{
+    uint32_t owner;
+    if (mi_owner_map_lookup(walk->owners, mi_object_block(object), &owner)) {
+        if (mi_count_map_add(&walk->owned_objects, owner, 1) < 0
+            || mi_count_map_add(&walk->owned_bytes, owner, stock->size) < 0) {
+            return -1;
+        }
+        if (deferred != NULL) {
+            deferred->owner = owner;
+        }
+        return 0;
+    }
+    mi_type_stats *stats = mi_type_table_get(&walk->unattributed,
+                                             Py_TYPE(object));
+    if (stats == NULL
+        || mi_type_stats_add_instance(stats, (uintptr_t)object, stock->size,
+                                      stock->refcount, stock->immortal,
+                                      stock->interned) < 0) {
+        return -1;
+    }
+    if (stock->dict != NULL) {
+        stats->dict_instances++;
+        stats->dict_bytes += (uint64_t)stock->dict->dict_size;
+        if (mi_instance_dict_visit_names(stock->dict, count_attribute_name,
+                                         stats) != 0) {
+            return -1;
+        }
+    }
+    if (deferred != NULL) {
+        deferred->unattributed_index = (size_t)(stats
+                                                - walk->unattributed.stats);
+    }
+    return 0;
+}
+
+/* Records one object in the statistics of its type; an incremental walk
+   owns it, the accounting tallies it. Returns 0, or -1 when out of memory.
+   Inlined into each mode's loop, where `mode` is a constant. */
+static inline Py_ALWAYS_INLINE int
+take_stock(mi_walk *walk, PyObject *object, const mi_walk_mode mode)
 {
     PyTypeObject *type = Py_TYPE(object);
     Py_ssize_t type_index = mi_walk_type_index(walk, type);
@@ -151,9 +242,11 @@ take_stock(mi_walk *walk, PyObject *object)
         && PyUnicode_CHECK_INTERNED(object);
 
     Py_ssize_t size = 0;
+    mi_deferred_size *deferred = NULL;
     if (mi_object_size(object, &size) == MI_SIZE_NEEDS_PYTHON) {
         size = 0;
-        if (defer_size(walk, object, (size_t)type_index) < 0) {
+        deferred = defer_size(walk, object, (size_t)type_index);
+        if (deferred == NULL) {
             return -1;
         }
     }
@@ -166,7 +259,8 @@ take_stock(mi_walk *walk, PyObject *object)
     walk->bytes += (uint64_t)size;
 
     mi_instance_dict dict;
-    if (mi_instance_dict_read(object, &dict)) {
+    int has_dict = mi_instance_dict_read(object, &dict);
+    if (has_dict) {
         stats->dict_instances++;
         stats->dict_bytes += (uint64_t)dict.dict_size;
         if (mi_instance_dict_visit_names(&dict, count_attribute_name,
@@ -181,12 +275,29 @@ take_stock(mi_walk *walk, PyObject *object)
             return -1;
         }
     }
+    if (mode == MI_WALK_INCREMENTAL) {
+        return mi_owner_map_insert(walk->owners, mi_object_block(object),
+                                   walk->owner) < 0 ? -1 : 0;
+    }
+    if (mode == MI_WALK_ACCOUNTING) {
+        mi_stock stock = {
+            .size = (uint64_t)size,
+            .refcount = refcount,
+            .immortal = immortal,
+            .interned = interned,
+            .dict = has_dict ? &dict : NULL,
+        };
+        return tally(walk, object, &stock, deferred);
+    }
     return 0;
 }
 
-int
-mi_walk_run(mi_walk *walk)
+/* The walk, for one mode: a constant, so that each mode gets its own
+   loop and a plain walk pays nothing for the others. */
+static inline Py_ALWAYS_INLINE int
+run(mi_walk *walk, const mi_walk_mode mode)
 {
+    visitproc visit = mode == MI_WALK_INCREMENTAL ? enqueue_unowned : enqueue;
     PyObject *object;
     while ((object = mi_object_stack_pop(&walk->pending)) != NULL) {
         if (walk->objects_limit != 0 && walk->objects >= walk->objects_limit) {
@@ -199,10 +310,10 @@ mi_walk_run(mi_walk *walk)
                       walk->n_skip_types)) {
             continue;
         }
-        if (take_stock(walk, object) < 0) {
+        if (take_stock(walk, object, mode) < 0) {
             goto no_memory;
         }
-        if (mi_visit_referents(object, enqueue, walk) != 0) {
+        if (mi_visit_referents(object, visit, walk) != 0) {
             goto no_memory;
         }
     }
@@ -211,4 +322,17 @@ mi_walk_run(mi_walk *walk)
 no_memory:
     PyErr_NoMemory();
     return -1;
+}
+
+int
+mi_walk_run(mi_walk *walk)
+{
+    switch (walk->mode) {
+    case MI_WALK_INCREMENTAL:
+        return run(walk, MI_WALK_INCREMENTAL);
+    case MI_WALK_ACCOUNTING:
+        return run(walk, MI_WALK_ACCOUNTING);
+    default:
+        return run(walk, MI_WALK_PLAIN);
+    }
 }

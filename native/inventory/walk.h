@@ -5,7 +5,18 @@
  * It holds borrowed pointers only, which is safe because nothing can run
  * that would free an object while it works; objects whose size needs a
  * Python __sizeof__ are kept, with a strong reference taken after their
- * reference count was read, and measured after the walk. */
+ * reference count was read, and measured after the walk.
+ *
+ * Import tracing (native/trace/) adds two kinds of walk, with an owner map
+ * (object blocks -> owner ids, see trace/object_block.h):
+ * - incremental: an object already in the map is not entered (an earlier
+ *   walk owns it), and every object taken stock of goes into the map with
+ *   the walk's owner; the seen set still dedups within the walk and holds
+ *   the skipped ids;
+ * - accounting: a full walk that only reads the map, and tallies each
+ *   object it takes stock of under its owner, or, when it has none, in a
+ *   second type table (`unattributed`). So the owners' totals and the
+ *   unattributed table add up to the walk's totals exactly. */
 #ifndef MI_WALK_H
 #define MI_WALK_H
 
@@ -14,13 +25,23 @@
 #include "object_stack.h"
 #include "pointer_set.h"
 #include "type_table.h"
+#include "../trace/owner_map.h"
 
 #define MI_MAX_DUPLICATE_TYPES 16
 #define MI_MAX_SKIP_TYPES 32
 
+typedef enum {
+    MI_WALK_PLAIN = 0,
+    MI_WALK_INCREMENTAL,        /* skips owned objects, owns what it finds */
+    MI_WALK_ACCOUNTING,         /* tallies what it finds by owner */
+} mi_walk_mode;
+
 typedef struct {
     PyObject *object;           /* strong reference */
     size_t type_index;
+    /* accounting: the owner, or -1 and the index in walk->unattributed */
+    int64_t owner;
+    size_t unattributed_index;
 } mi_deferred_size;
 
 typedef struct {
@@ -30,6 +51,9 @@ typedef struct {
     size_t n_duplicate_types;
     PyTypeObject *skip_types[MI_MAX_SKIP_TYPES];   /* the tool's own */
     size_t n_skip_types;
+    mi_walk_mode mode;
+    mi_owner_map *owners;       /* not owned; NULL for a plain walk */
+    uint32_t owner;             /* incremental: the owner of what it finds */
 
     /* state */
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
@@ -45,6 +69,11 @@ typedef struct {
     uint64_t bytes;
     int limit_reached;
     size_t left_pending;        /* set by mi_walk_release_traversal */
+
+    /* accounting: what the owners still hold, and what none does */
+    mi_count_map owned_objects; /* owner -> objects */
+    mi_count_map owned_bytes;   /* owner -> bytes */
+    mi_type_table unattributed; /* only types with instances */
 } mi_walk;
 
 /* Returns 0, or -1 with MemoryError set. */
@@ -53,6 +82,12 @@ void mi_walk_free(mi_walk *walk);
 
 /* Before the walk: an address never to enter or count. */
 int mi_walk_skip(mi_walk *walk, const void *address);
+/* Before the roots: makes the walk incremental (see above). */
+void mi_walk_set_incremental(mi_walk *walk, mi_owner_map *owners,
+                             uint32_t owner);
+/* Before the roots: makes the walk the final accounting (see above). */
+void mi_walk_set_accounting(mi_walk *walk, mi_owner_map *owners);
+
 /* Before the walk: an object to start from. */
 int mi_walk_add_root(mi_walk *walk, PyObject *object);
 

@@ -1,0 +1,71 @@
+/* A map from non-NULL addresses to 32-bit owner ids, with open addressing.
+ *
+ * Import tracing keeps here, for every object an incremental walk took
+ * stock of, the walk (the import) that owns it; the free hook
+ * (free_hook.h) removes an entry as soon as the allocator frees its
+ * block. Removal is backward-shift deletion for linear probing: no
+ * tombstones, so a map that sees millions of frees stays as fast as a
+ * fresh one. The hook asks "is this block in the map?" on every free,
+ * mostly to hear "no": keys and owners live in separate arrays, so a miss
+ * touches only the keys.
+ *
+ * Pure C, no Python: tested with GoogleTest (tests/native/owner_map_test.cc).
+ * Not thread-safe; the free hook and the walks run under the GIL. */
+#ifndef MI_OWNER_MAP_H
+#define MI_OWNER_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    uintptr_t *keys;    /* 0 marks an empty slot */
+    uint32_t *owners;   /* owners[i] belongs to keys[i] */
+    size_t mask;        /* capacity - 1; capacity is a power of two */
+    size_t count;
+} mi_owner_map;
+
+/* Returns 0, or -1 when out of memory. */
+int mi_owner_map_init(mi_owner_map *map, size_t expected);
+void mi_owner_map_free(mi_owner_map *map);
+
+/* Sets the owner of `address` (non-NULL), replacing any previous one.
+   Returns 1 if added, 0 if replaced, -1 when out of memory (the map is
+   then unchanged). */
+int mi_owner_map_insert(mi_owner_map *map, const void *address,
+                        uint32_t owner);
+
+/* Returns 1 and sets *owner (when owner is not NULL) if `address` is in
+   the map, else 0. */
+int mi_owner_map_lookup(const mi_owner_map *map, const void *address,
+                        uint32_t *owner);
+
+/* Removes `address`. Returns 1 and sets *owner (when owner is not NULL)
+   if it was in the map, else 0. Never allocates: safe in an allocator. */
+int mi_owner_map_remove(mi_owner_map *map, const void *address,
+                        uint32_t *owner);
+
+/* Iteration, in slot order: start with *position = 0; returns 1 and fills
+   address and owner while entries remain, then 0. The map must not change
+   during an iteration. */
+int mi_owner_map_next(const mi_owner_map *map, size_t *position,
+                      uintptr_t *address, uint32_t *owner);
+
+/* The number of addresses in the map. */
+static inline size_t
+mi_owner_map_count(const mi_owner_map *map)
+{
+    return map->count;
+}
+
+/* The bytes the map holds (its two arrays). */
+size_t mi_owner_map_memory(const mi_owner_map *map);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
