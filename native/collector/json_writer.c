@@ -22,12 +22,24 @@ put(mi_json *json, const char *s)
 }
 
 static void
+put_bytes(mi_json *json, const unsigned char *bytes, size_t length)
+{
+    if (length > 0 && fwrite(bytes, 1, length, json->out) != length) {
+        json->failed = true;
+    }
+}
+
+static void
 newline(mi_json *json)
 {
-    put(json, "\n");
-    for (size_t i = 0; i < json->depth; i++) {
-        put(json, "  ");
+    /* A newline and two spaces per level, in one write. */
+    static const char indent[] = "\n"
+        "                                                                ";
+    size_t length = 1 + 2 * json->depth;
+    if (length > sizeof(indent) - 1) {
+        length = sizeof(indent) - 1;
     }
+    put_bytes(json, (const unsigned char *)indent, length);
 }
 
 /* Before any value: the comma and the line break it needs. */
@@ -114,13 +126,25 @@ static void
 put_string(mi_json *json, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;   /* bytes to copy as they are */
     size_t left = strlen(s);
     char escape[8];
     put(json, "\"");
     while (left > 0) {
+        if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+            p++;                    /* plain ASCII: part of the run */
+            left--;
+            continue;
+        }
         uint32_t code_point;
         bool well_formed;
         size_t step = mi_utf8_decode(p, left, &code_point, &well_formed);
+        if (well_formed && code_point >= 0x80) {
+            p += step;              /* well-formed UTF-8: part of the run */
+            left -= step;
+            continue;
+        }
+        put_bytes(json, run, (size_t)(p - run));
         if (!well_formed) {
             put(json, MI_UTF8_REPLACEMENT);
         }
@@ -139,16 +163,15 @@ put_string(mi_json *json, const char *s)
         else if (code_point == '\t') {
             put(json, "\\t");
         }
-        else if (code_point < 0x20 || code_point == 0x7f) {
+        else {
             snprintf(escape, sizeof(escape), "\\u%04x", (unsigned)code_point);
             put(json, escape);
         }
-        else if (fwrite(p, 1, step, json->out) != step) {
-            json->failed = true;
-        }
         p += step;
         left -= step;
+        run = p;
     }
+    put_bytes(json, run, (size_t)(p - run));
     put(json, "\"");
 }
 

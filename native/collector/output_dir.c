@@ -1,6 +1,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "output_dir.h"
+#include "file_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,6 +196,7 @@ mi_output_file_open(const mi_output_dir *dir, const char *name,
         errno = saved;
         goto error;
     }
+    mi_file_stream_tune(file->stream);
     return 0;
 error:
     {

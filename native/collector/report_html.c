@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "report_html.h"
+#include "file_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,26 +133,30 @@ put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars,
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    size_t run = 0;     /* start of the bytes to copy as they are */
     for (size_t n = 0; i < len && n < max_chars; n++) {
         uint32_t cp;
         size_t width = decode_char(p + i, len - i, &cp);
+        const char *replacement;
         switch (cp) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#x27;", out); break;
-        case '\n': fputs(breaks ? "<br>" : "\n", out); break;
+        case '&': replacement = "&amp;"; break;
+        case '<': replacement = "&lt;"; break;
+        case '>': replacement = "&gt;"; break;
+        case '"': replacement = "&quot;"; break;
+        case '\'': replacement = "&#x27;"; break;
+        case '\n': replacement = breaks ? "<br>" : NULL; break;
         default:
-            if (displayable(cp)) {
-                fwrite(p + i, 1, width, out);
-            }
-            else {
-                fputs(REPLACEMENT, out);
-            }
+            replacement = displayable(cp) ? NULL : REPLACEMENT;
+        }
+        if (replacement != NULL) {
+            /* Copy what came before in one write, then the entity. */
+            fwrite(p + run, 1, i - run, out);
+            fputs(replacement, out);
+            run = i + width;
         }
         i += width;
     }
+    fwrite(p + run, 1, i - run, out);
 }
 
 static void
@@ -935,6 +940,7 @@ write_file(page *pg, int dir_fd)
         errno = saved;
         return -1;
     }
+    mi_file_stream_tune(out);
     pg->out = out;
     pg->tables = 0;
     int rc = put_page(pg);
