@@ -153,3 +153,18 @@ def test_whole_standard_library(tmp_path: Path) -> None:
     assert report['inventory']['objects'] > 100_000
     assert len(report['imports']['failed']) >= 1     # Windows-only modules
     assert 'nt' in report['imports']['failed']
+
+
+def test_main_from_python(tmp_path: Path) -> None:
+    save = tmp_path / 'api-{python_version}'
+    code = ('import sys, json, memory_inventory;'
+            f'sys.exit(memory_inventory.main(save_dir={str(save)!r},'
+            ' objects_limit=0))')
+    result = subprocess.run([sys.executable, '-c', code],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    expanded = tmp_path / f"api-{sys.version.split()[0]}"
+    report = _report(expanded)
+    assert report['complete'] is True
+    assert report['inventory']['objects_limit'] == 0
+    assert 'Types by intrinsic memory usage:' in result.stdout
