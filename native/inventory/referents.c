@@ -138,6 +138,13 @@ mi_visit_referents(PyObject *object, visitproc visit, void *arg)
             return status;
         }
     }
+#if MI_PY313
+    /* With inline values, traverse visits the values and not the dict
+       that reading __dict__ made: the dict itself must be visited. */
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        VISIT(_PyObject_GetManagedDict(object));
+    }
+#endif
     if (PyDict_Check(object)) {
         return visit_dict_items(object, visit, arg);
     }

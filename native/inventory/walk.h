@@ -12,7 +12,8 @@
  * - incremental: an object already in the map is not entered (an earlier
  *   walk owns it), and every object taken stock of goes into the map with
  *   the walk's owner; the seen set still dedups within the walk and holds
- *   the skipped ids;
+ *   the skipped ids (what a walk cut short by objects_limit left pending
+ *   lies behind owned objects: no later incremental walk reaches it);
  * - accounting: a full walk that only reads the map, and tallies each
  *   object it takes stock of under its owner, or, when it has none, in a
  *   second type table (`unattributed`). So the owners' totals and the

@@ -1,11 +1,18 @@
 #include "free_hook.h"
 
+#include "object_block.h"
+
 #include <stdlib.h>
 
 struct mi_free_hook {
     PyMemAllocatorEx previous;  /* every call goes on to it */
     mi_owner_map *map;          /* NULL once stopped: a pass-through */
     uint64_t freed;
+    uint64_t recycled;
+#if MI_PY313
+    PyRefTracer previous_tracer;    /* called after ours */
+    void *previous_tracer_data;
+#endif
 };
 
 static void *
@@ -55,6 +62,51 @@ hook_free(void *ctx, void *block)
     hook->previous.free(hook->previous.ctx, block);
 }
 
+#if MI_PY313
+/* 3.13's reference tracer hears of every new object, free-list pops
+   included: an owned block that holds a new object was recycled without
+   the allocator hearing of it. The block is computed as tracemalloc's own
+   tracer does (Python/tracemalloc.c, _PyTraceMalloc_TraceRef). */
+static int
+hook_trace_reference(PyObject *object, PyRefTracerEvent event, void *data)
+{
+    mi_free_hook *hook = data;
+    if (event == PyRefTracer_CREATE && hook->map != NULL
+        && mi_owner_map_count(hook->map) != 0
+        && mi_owner_map_remove(hook->map, mi_object_block(object), NULL)) {
+        hook->recycled++;
+    }
+    if (hook->previous_tracer != NULL) {
+        return hook->previous_tracer(object, event,
+                                     hook->previous_tracer_data);
+    }
+    return 0;
+}
+
+static void
+start_tracer(mi_free_hook *hook)
+{
+    hook->previous_tracer = PyRefTracer_GetTracer(&hook->previous_tracer_data);
+    (void)PyRefTracer_SetTracer(hook_trace_reference, hook);
+}
+
+/* Returns 1 when the tracer in place before ours is back, 0 when another
+   replaced ours (tracemalloc.start() does, without chaining): ours may
+   then still be called by whoever chained to it. */
+static int
+stop_tracer(mi_free_hook *hook)
+{
+    void *data;
+    PyRefTracer current = PyRefTracer_GetTracer(&data);
+    if (current == hook_trace_reference && data == hook) {
+        (void)PyRefTracer_SetTracer(hook->previous_tracer,
+                                    hook->previous_tracer_data);
+        return 1;
+    }
+    return 0;
+}
+#endif
+
 mi_free_hook *
 mi_free_hook_start(mi_owner_map *map)
 {
@@ -68,6 +120,10 @@ mi_free_hook_start(mi_owner_map *map)
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &hook->previous);
     hook->map = map;
     hook->freed = 0;
+    hook->recycled = 0;
+#if MI_PY313
+    start_tracer(hook);
+#endif
     PyMemAllocatorEx ours = {
         .ctx = hook,
         .malloc = hook_malloc,
@@ -83,14 +139,24 @@ int
 mi_free_hook_stop(mi_free_hook *hook)
 {
     PyMemAllocatorEx current;
+    int restored = 1;
+
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &current);
-    if (current.ctx != hook || current.free != hook_free) {
-        /* Someone installed an allocator over ours and may call ours:
-           keep it, passing everything through. */
+    if (current.ctx == hook && current.free == hook_free) {
+        PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &hook->previous);
+    }
+    else {
+        restored = 0;
+    }
+#if MI_PY313
+    restored &= stop_tracer(hook);
+#endif
+    if (!restored) {
+        /* Someone installed their hook over ours and may call ours: keep
+           it, passing everything through. */
         hook->map = NULL;
         return 0;
     }
-    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &hook->previous);
     free(hook);
     return 1;
 }
@@ -99,4 +165,10 @@ uint64_t
 mi_free_hook_freed(const mi_free_hook *hook)
 {
     return hook->freed;
+}
+
+uint64_t
+mi_free_hook_recycled(const mi_free_hook *hook)
+{
+    return hook->recycled;
 }

@@ -1,9 +1,12 @@
 #include "owner_map.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define MIN_CAPACITY 64
-#define SLOT_BYTES (sizeof(uintptr_t) + sizeof(uint32_t))
+/* A key, an owner, and 4 bits of filter. */
+#define SLOT_BITS (8 * (sizeof(uintptr_t) + sizeof(uint32_t)) + 4)
+#define FILTER_WORDS(capacity) ((capacity) / 16)
 
 static size_t
 slot_of(uintptr_t key, size_t mask)
@@ -17,20 +20,62 @@ slot_of(uintptr_t key, size_t mask)
     return (size_t)h & mask;
 }
 
-/* One allocation holds both arrays: the keys, then the owners. */
+/* The filter's bits for `key`, in its word *word: two bits of one word,
+   from a hash independent of slot_of's. */
+static inline uint64_t
+filter_bits(uintptr_t key, size_t mask, size_t *word)
+{
+    uint64_t h = (uint64_t)(key >> 4) * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= h >> 31;
+    *word = (size_t)(h >> 12) & (mask >> 4);
+    return UINT64_C(1) << (h & 63) | UINT64_C(1) << ((h >> 6) & 63);
+}
+
+static void
+filter_add(mi_owner_map *map, uintptr_t key)
+{
+    size_t word;
+    uint64_t bits = filter_bits(key, map->mask, &word);
+    map->filter[word] |= bits;
+}
+
+/* 0 when `key` is certainly absent. */
+static inline int
+filter_may_hold(const mi_owner_map *map, uintptr_t key)
+{
+    size_t word;
+    uint64_t bits = filter_bits(key, map->mask, &word);
+    return (map->filter[word] & bits) == bits;
+}
+
+static void
+rebuild_filter(mi_owner_map *map)
+{
+    memset(map->filter, 0, FILTER_WORDS(map->mask + 1) * sizeof(uint64_t));
+    for (size_t i = 0; i <= map->mask; i++) {
+        if (map->keys[i] != 0) {
+            filter_add(map, map->keys[i]);
+        }
+    }
+    map->stale = 0;
+}
+
+/* One allocation holds the keys, the owners, then the filter. */
 static int
 allocate(mi_owner_map *map, size_t capacity)
 {
-    if (capacity > SIZE_MAX / SLOT_BYTES) {
+    if (capacity > SIZE_MAX / SLOT_BITS) {
         return -1;
     }
-    uintptr_t *keys = calloc(capacity, SLOT_BYTES);
+    uintptr_t *keys = calloc(capacity * SLOT_BITS / 64, sizeof(uint64_t));
     if (keys == NULL) {
         return -1;
     }
     map->keys = keys;
     map->owners = (uint32_t *)(keys + capacity);
+    map->filter = (uint64_t *)(map->owners + capacity);
     map->mask = capacity - 1;
+    map->stale = 0;
     return 0;
 }
 
@@ -45,7 +90,9 @@ mi_owner_map_init(mi_owner_map *map, size_t expected)
     if (allocate(map, capacity) < 0) {
         map->keys = NULL;
         map->owners = NULL;
+        map->filter = NULL;
         map->mask = 0;
+        map->stale = 0;
         return -1;
     }
     return 0;
@@ -57,8 +104,10 @@ mi_owner_map_free(mi_owner_map *map)
     free(map->keys);
     map->keys = NULL;
     map->owners = NULL;
+    map->filter = NULL;
     map->mask = 0;
     map->count = 0;
+    map->stale = 0;
 }
 
 /* The slot of `key`, or of the empty slot where its probe ends. */
@@ -85,6 +134,7 @@ grow(mi_owner_map *map)
             size_t j = find(map, old.keys[i]);
             map->keys[j] = old.keys[i];
             map->owners[j] = old.owners[i];
+            filter_add(map, old.keys[i]);
         }
     }
     free(old.keys);
@@ -110,6 +160,7 @@ mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
     map->keys[i] = key;
     map->owners[i] = owner;
     map->count++;
+    filter_add(map, key);
     return 1;
 }
 
@@ -117,7 +168,7 @@ int
 mi_owner_map_lookup(const mi_owner_map *map, const void *address,
                     uint32_t *owner)
 {
-    if (map->count == 0) {
+    if (map->count == 0 || !filter_may_hold(map, (uintptr_t)address)) {
         return 0;       /* also a freed map */
     }
     size_t i = find(map, (uintptr_t)address);
@@ -133,7 +184,7 @@ mi_owner_map_lookup(const mi_owner_map *map, const void *address,
 int
 mi_owner_map_remove(mi_owner_map *map, const void *address, uint32_t *owner)
 {
-    if (map->count == 0) {
+    if (map->count == 0 || !filter_may_hold(map, (uintptr_t)address)) {
         return 0;       /* also a freed map */
     }
     size_t hole = find(map, (uintptr_t)address);
@@ -158,6 +209,11 @@ mi_owner_map_remove(mi_owner_map *map, const void *address, uint32_t *owner)
     }
     map->keys[hole] = 0;
     map->count--;
+    /* The key's bits stay set. Once a quarter of the capacity is stale,
+       rebuild: at most one pass over the table per that many removals. */
+    if (++map->stale > (map->mask + 1) / 4) {
+        rebuild_filter(map);
+    }
     return 1;
 }
 
@@ -182,5 +238,5 @@ mi_owner_map_next(const mi_owner_map *map, size_t *position,
 size_t
 mi_owner_map_memory(const mi_owner_map *map)
 {
-    return map->keys == NULL ? 0 : (map->mask + 1) * SLOT_BYTES;
+    return map->keys == NULL ? 0 : (map->mask + 1) * SLOT_BITS / 8;
 }

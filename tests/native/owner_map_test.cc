@@ -82,7 +82,7 @@ TEST_F(OwnerMapTest, StartsEmpty) {
     uintptr_t address;
     uint32_t owner;
     EXPECT_EQ(mi_owner_map_next(&map_, &position, &address, &owner), 0);
-    EXPECT_EQ(mi_owner_map_memory(&map_), size_t{64 * 12});
+    EXPECT_EQ(mi_owner_map_memory(&map_), size_t{64 * 25 / 2});  // 12.5 a slot
 }
 
 TEST_F(OwnerMapTest, InsertLookupReplace) {
@@ -216,7 +216,7 @@ TEST_F(OwnerMapTest, GrowthKeepsEveryEntry) {
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{n});
     EXPECT_EQ((map_.mask + 1) & map_.mask, size_t{0});
     EXPECT_LE(mi_owner_map_count(&map_) * 2, map_.mask + 1);
-    EXPECT_EQ(mi_owner_map_memory(&map_), (map_.mask + 1) * 12);
+    EXPECT_EQ(mi_owner_map_memory(&map_), (map_.mask + 1) * 25 / 2);
     for (uintptr_t i = 0; i < n; i++) {
         ASSERT_EQ(OwnerOf((i + 1) * 16), i % 1000) << "i=" << i;
     }
@@ -244,7 +244,8 @@ TEST(OwnerMapInit, ExpectedSizeAvoidsGrowth) {
 }
 
 // Without tombstones, a million insert/remove cycles over a few live
-// entries never grow the table.
+// entries never grow the table; the filter, rebuilt as removed keys pile
+// up in it, never loses a live one (remove would then return 0).
 TEST_F(OwnerMapTest, ChurnDoesNotGrow) {
     for (uintptr_t i = 0; i < 1000000; i++) {
         ASSERT_EQ(mi_owner_map_insert(&map_, Address((i + 1) * 16), 1), 1);
@@ -255,6 +256,28 @@ TEST_F(OwnerMapTest, ChurnDoesNotGrow) {
     }
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{20});
     EXPECT_EQ(map_.mask, size_t{63});
+    EXPECT_LE(map_.stale, size_t{16});
+    for (uintptr_t i = 1000000 - 19; i <= 1000000; i++) {
+        ASSERT_TRUE(Contains(i * 16)) << i;
+    }
+}
+
+// The filter turns away most absent keys without a probe: with the map
+// half full, far fewer than a quarter of absent keys get past it.
+TEST_F(OwnerMapTest, FilterTurnsAwayMostAbsentKeys) {
+    for (uintptr_t i = 0; i < 100000; i++) {
+        ASSERT_EQ(mi_owner_map_insert(&map_, Address(0x7f0000000000 + i * 32),
+                                      1), 1);
+    }
+    size_t words = (map_.mask + 1) / 16;
+    size_t set = 0;
+    for (size_t w = 0; w < words; w++) {
+        set += static_cast<size_t>(__builtin_popcountll(map_.filter[w]));
+    }
+    double density = static_cast<double>(set) / (words * 64.0);
+    // Two bits a key: an absent key passes with probability density^2.
+    EXPECT_LT(density * density, 0.25);
+    EXPECT_GT(density, 0.0);
 }
 
 TEST_F(OwnerMapTest, IterationVisitsEachEntryOnce) {
