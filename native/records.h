@@ -29,7 +29,9 @@ enum mi_record_kind {
     MI_RECORD_UNINSTANTIATED = 9,
     MI_RECORD_DUPLICATE = 10,
     MI_RECORD_END = 15,
-    /* 16 to 31 are reserved for import tracing (per-module records). */
+    /* Import tracing (per-module records); up to 31 reserved for it. */
+    MI_RECORD_IMPORT = 16,
+    MI_RECORD_RETAINED = 17,
     MI_RECORD_KIND_MAX = 31,
 };
 
@@ -37,6 +39,10 @@ enum mi_record_kind {
    full inventory; import tracing numbers its per-module inventories from
    1, by the id of a MODULE record. */
 #define MI_SCOPE_FINAL 0
+/* Import tracing: what existed when tracing began, and what the final
+   inventory found that no walk after an import had reached. */
+#define MI_SCOPE_BASELINE 4294967294u
+#define MI_SCOPE_UNATTRIBUTED 4294967295u
 
 /* HEADER: [1, magic, version, python_version, pid, argv, wall_clock,
             monotonic_clock, loaded_modules]
@@ -195,6 +201,45 @@ enum {
     MI_FIELD_DUPLICATE_REFCOUNTS,
     MI_FIELD_DUPLICATE_ADDRESSES,
     MI_DUPLICATE_LENGTH
+};
+
+/* IMPORT: [16, module_id, parent_id, thread_id, started, find_seconds,
+            total_seconds, status, error]
+   Import tracing: one import that reached the import system, sent when
+   it ends (so children come before their parent, as -X importtime
+   prints them). module_id: uint (a MODULE sent before); parent_id: uint
+   (the import in progress on the same thread when this one began, 0 at
+   the top); thread_id: uint (threading.get_ident()); started: float
+   (time.monotonic() at the start); find_seconds: float (finding the
+   spec); total_seconds: float (finding, loading and executing, children
+   included: importtime's cumulative time); status: uint (MI_IMPORT_*);
+   error: str or nil (the exception's type and message when it failed).
+   Its self growth follows as an INVENTORY of scope module_id. */
+enum {
+    MI_FIELD_IMPORT_MODULE_ID = 1,
+    MI_FIELD_IMPORT_PARENT_ID,
+    MI_FIELD_IMPORT_THREAD_ID,
+    MI_FIELD_IMPORT_STARTED,
+    MI_FIELD_IMPORT_FIND_SECONDS,
+    MI_FIELD_IMPORT_TOTAL_SECONDS,
+    MI_FIELD_IMPORT_STATUS,
+    MI_FIELD_IMPORT_ERROR,
+    MI_IMPORT_LENGTH
+};
+#define MI_IMPORT_OK 0
+#define MI_IMPORT_FAILED 1      /* the import raised */
+#define MI_IMPORT_NOT_FOUND 2   /* no finder found a spec */
+
+/* RETAINED: [17, scope, objects, bytes]
+   Import tracing, after the final inventory: of what it found, the
+   objects and bytes first reached by the walk of `scope` (a module id,
+   MI_SCOPE_BASELINE or MI_SCOPE_UNATTRIBUTED). Over all scopes they add
+   up exactly to the final INVENTORY's objects and bytes. */
+enum {
+    MI_FIELD_RETAINED_SCOPE = 1,
+    MI_FIELD_RETAINED_OBJECTS,
+    MI_FIELD_RETAINED_BYTES,
+    MI_RETAINED_LENGTH
 };
 
 /* END: [15, records, dropped]
