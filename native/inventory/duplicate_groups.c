@@ -99,13 +99,28 @@ mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
     while (capacity < length * 2) {
         capacity *= 2;
     }
+    /* The peak memory of an inventory is here: give back the slack of
+       the candidates' growth, and the table once groups are assigned. */
+    if (candidates->capacity > length) {
+        mi_duplicate_candidate *fitted =
+            realloc(candidates->items, length * sizeof *fitted);
+        if (fitted != NULL) {
+            candidates->items = fitted;
+            candidates->capacity = length;
+        }
+    }
     first_of_group = calloc(capacity, sizeof *first_of_group);
-    ordered = malloc(length * sizeof *ordered);
-    if (first_of_group == NULL || ordered == NULL) {
+    if (first_of_group == NULL) {
         goto cleanup;
     }
     uint32_t groups = assign_groups(candidates->items, length,
                                     first_of_group, capacity - 1, equal);
+    free(first_of_group);
+    first_of_group = NULL;
+    ordered = malloc(length * sizeof *ordered);
+    if (ordered == NULL) {
+        goto cleanup;
+    }
     /* A counting sort by group: members become contiguous, in the order
        they were found. */
     group_start = calloc((size_t)groups + 1, sizeof *group_start);

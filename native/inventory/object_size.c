@@ -55,26 +55,42 @@ mi_object_basic_size(PyObject *object)
     return object_sizeof_result(object) + mi_object_preheader_size(object);
 }
 
-mi_size_status
-mi_object_size(PyObject *object, Py_ssize_t *size)
+void
+mi_size_method_resolve(PyTypeObject *type, mi_size_method *method)
 {
-    PyObject *descriptor = _PyType_Lookup(Py_TYPE(object), sizeof_name);
+    method->kind = MI_SIZE_BY_PYTHON;
+    method->method = NULL;
+    PyObject *descriptor = _PyType_Lookup(type, sizeof_name);
     if (descriptor == NULL || !Py_IS_TYPE(descriptor, &PyMethodDescr_Type)) {
-        return MI_SIZE_NEEDS_PYTHON;
+        return;
     }
-    PyMethodDef *method = ((PyMethodDescrObject *)descriptor)->d_method;
-    int calling = method->ml_flags & (METH_VARARGS | METH_FASTCALL
-                                      | METH_NOARGS | METH_O
-                                      | METH_KEYWORDS | METH_METHOD);
+    PyMethodDef *definition = ((PyMethodDescrObject *)descriptor)->d_method;
+    int calling = definition->ml_flags & (METH_VARARGS | METH_FASTCALL
+                                          | METH_NOARGS | METH_O
+                                          | METH_KEYWORDS | METH_METHOD);
     if (calling != METH_NOARGS) {
-        return MI_SIZE_NEEDS_PYTHON;
+        return;
     }
-    Py_ssize_t intrinsic;
-    if (method->ml_meth == object_sizeof) {
-        intrinsic = object_sizeof_result(object);
+    if (definition->ml_meth == object_sizeof) {
+        method->kind = MI_SIZE_BY_OBJECT;
     }
     else {
-        PyObject *result = method->ml_meth(object, NULL);
+        method->kind = MI_SIZE_BY_C_METHOD;
+        method->method = definition->ml_meth;
+    }
+}
+
+mi_size_status
+mi_object_size_with(PyObject *object, const mi_size_method *method,
+                    Py_ssize_t *size)
+{
+    Py_ssize_t intrinsic;
+    switch (method->kind) {
+    case MI_SIZE_BY_OBJECT:
+        intrinsic = object_sizeof_result(object);
+        break;
+    case MI_SIZE_BY_C_METHOD: {
+        PyObject *result = method->method(object, NULL);
         if (result == NULL) {
             PyErr_Clear();
             return MI_SIZE_NEEDS_PYTHON;
@@ -85,7 +101,19 @@ mi_object_size(PyObject *object, Py_ssize_t *size)
             PyErr_Clear();
             return MI_SIZE_NEEDS_PYTHON;
         }
+        break;
+    }
+    default:
+        return MI_SIZE_NEEDS_PYTHON;
     }
     *size = intrinsic + mi_object_preheader_size(object);
     return MI_SIZE_KNOWN;
+}
+
+mi_size_status
+mi_object_size(PyObject *object, Py_ssize_t *size)
+{
+    mi_size_method method;
+    mi_size_method_resolve(Py_TYPE(object), &method);
+    return mi_object_size_with(object, &method, size);
 }

@@ -15,6 +15,25 @@ typedef enum {
     MI_SIZE_NEEDS_PYTHON = 1,   /* __sizeof__ is not a C method */
 } mi_size_status;
 
+/* How sys.getsizeof is computed for the instances of one type: resolved
+   once per type, used for each instance. */
+typedef struct {
+    enum {
+        MI_SIZE_BY_OBJECT,      /* object.__sizeof__: from the layout */
+        MI_SIZE_BY_C_METHOD,    /* a METH_NOARGS __sizeof__ in C */
+        MI_SIZE_BY_PYTHON,      /* anything else: after the walk */
+    } kind;
+    PyCFunction method;         /* for MI_SIZE_BY_C_METHOD */
+} mi_size_method;
+
+void mi_size_method_resolve(PyTypeObject *type, mi_size_method *method);
+
+/* sys.getsizeof(object) with the method of its type, or
+   MI_SIZE_NEEDS_PYTHON. */
+mi_size_status mi_object_size_with(PyObject *object,
+                                   const mi_size_method *method,
+                                   Py_ssize_t *size);
+
 /* Prepares the lookups; returns 0, or -1 with an exception set. */
 int mi_object_size_init(void);
 

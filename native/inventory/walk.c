@@ -168,6 +168,35 @@ is_one_of(PyTypeObject *type, PyTypeObject *const *types, size_t n)
     return 0;
 }
 
+/* The cached facts of `type`; NULL when out of memory. Resolving one
+   creates no statistics entry for a skipped type: the tool's own types
+   must not show up, not even as uninstantiated. */
+static inline const mi_type_info *
+type_info(mi_walk *walk, PyTypeObject *type)
+{
+    size_t slot = ((uintptr_t)type >> 4) & (MI_TYPE_CACHE_SIZE - 1);
+    mi_type_info *info = &walk->type_cache[slot];
+    if (info->type == type) {
+        return info;
+    }
+    info->type = NULL;
+    info->skip = (uint8_t)is_one_of(type, walk->skip_types,
+                                    walk->n_skip_types);
+    info->duplicates = (uint8_t)is_one_of(type, walk->duplicate_types,
+                                          walk->n_duplicate_types);
+    info->index = MI_NO_TYPE_INDEX;
+    if (!info->skip) {
+        Py_ssize_t index = mi_walk_type_index(walk, type);
+        if (index < 0) {
+            return NULL;
+        }
+        info->index = (uint32_t)index;
+    }
+    mi_size_method_resolve(type, &info->size);
+    info->type = type;
+    return info;
+}
+
 /* What take_stock learned of one object, for the unattributed table. */
 typedef struct {
     uint64_t size;
@@ -222,13 +251,12 @@ tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
    owns it, the accounting tallies it. Returns 0, or -1 when out of memory.
    Inlined into each mode's loop, where `mode` is a constant. */
 static inline Py_ALWAYS_INLINE int
-take_stock(mi_walk *walk, PyObject *object, const mi_walk_mode mode)
+take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,
+           const mi_walk_mode mode)
 {
-    PyTypeObject *type = Py_TYPE(object);
-    Py_ssize_t type_index = mi_walk_type_index(walk, type);
-    if (type_index < 0) {
-        return -1;
-    }
+    size_t type_index = info->index;
+    int has_duplicates = info->duplicates;
+    mi_size_method size_method = info->size;
     if (PyType_Check(object)) {
         /* A type is known even when none of its instances is found. */
         if (mi_walk_type_index(walk, (PyTypeObject *)object) < 0) {
@@ -243,9 +271,10 @@ take_stock(mi_walk *walk, PyObject *object, const mi_walk_mode mode)
 
     Py_ssize_t size = 0;
     mi_deferred_size *deferred = NULL;
-    if (mi_object_size(object, &size) == MI_SIZE_NEEDS_PYTHON) {
+    if (mi_object_size_with(object, &size_method, &size)
+        == MI_SIZE_NEEDS_PYTHON) {
         size = 0;
-        deferred = defer_size(walk, object, (size_t)type_index);
+        deferred = defer_size(walk, object, type_index);
         if (deferred == NULL) {
             return -1;
         }
@@ -268,7 +297,7 @@ take_stock(mi_walk *walk, PyObject *object, const mi_walk_mode mode)
             return -1;
         }
     }
-    if (is_one_of(type, walk->duplicate_types, walk->n_duplicate_types)) {
+    if (has_duplicates) {
         if (mi_duplicate_candidates_add(&walk->candidates, object,
                                         mi_value_hash(object),
                                         (uint32_t)type_index) < 0) {
@@ -306,11 +335,14 @@ run(mi_walk *walk, const mi_walk_mode mode)
             walk->limit_reached = 1;
             return 0;
         }
-        if (is_one_of(Py_TYPE(object), walk->skip_types,
-                      walk->n_skip_types)) {
+        const mi_type_info *info = type_info(walk, Py_TYPE(object));
+        if (info == NULL) {
+            goto no_memory;
+        }
+        if (info->skip) {
             continue;
         }
-        if (take_stock(walk, object, mode) < 0) {
+        if (take_stock(walk, object, info, mode) < 0) {
             goto no_memory;
         }
         if (mi_visit_referents(object, visit, walk) != 0) {

@@ -23,6 +23,7 @@
 
 #include "cpython_internals.h"
 #include "duplicate_groups.h"
+#include "object_size.h"
 #include "object_stack.h"
 #include "pointer_set.h"
 #include "type_table.h"
@@ -45,6 +46,20 @@ typedef struct {
     size_t unattributed_index;
 } mi_deferred_size;
 
+/* What the walk needs to know of a type, worked out on its first instance
+   and kept in a small direct-mapped cache: types repeat, and each of these
+   would otherwise be a lookup per object. */
+#define MI_TYPE_CACHE_SIZE 512
+#define MI_NO_TYPE_INDEX UINT32_MAX
+
+typedef struct {
+    const PyTypeObject *type;   /* NULL: an empty entry */
+    uint32_t index;             /* in walk->types; none for skipped types */
+    uint8_t skip;               /* one of skip_types: never entered */
+    uint8_t duplicates;         /* one of duplicate_types */
+    mi_size_method size;
+} mi_type_info;
+
 typedef struct {
     /* configuration */
     uint64_t objects_limit;     /* 0: no limit */
@@ -60,6 +75,7 @@ typedef struct {
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
     mi_object_stack pending;
     mi_type_table types;
+    mi_type_info type_cache[MI_TYPE_CACHE_SIZE];
     mi_duplicate_candidates candidates;
     mi_deferred_size *deferred;
     size_t n_deferred;

@@ -66,10 +66,10 @@ def _summarise_duplicates(
     for stats in types:
         if stats.type in duplicate_types:
             savable[stats.type] = extra[stats.type] = values[stats.type] = 0
-    for duplicate in duplicates:
-        savable[duplicate.type] += duplicate.savable_bytes
-        extra[duplicate.type] += duplicate.copies - 1
-        values[duplicate.type] += 1
+    for cls, _, copies, size, *_ in duplicates:
+        savable[cls] += size * (copies - 1)
+        extra[cls] += copies - 1
+        values[cls] += 1
     summary = [
         DuplicateSummary(
             type=cls, name=qual_name(cls), savable_bytes=savable[cls],
@@ -112,8 +112,9 @@ def inventory(
                             tuple(duplicate_types))
     walk_seconds = time.perf_counter() - started
 
-    make_stats = TypeStats._make
-    all_types = [make_stats(row)
+    # tuple.__new__ is _make without its Python frame: thousands of rows.
+    new = tuple.__new__
+    all_types = [new(TypeStats, row)
                  for row in cast("list[_native.TypeRow]", raw['types'])]
     # The engine sorts by bytes, then instances, descending; ties by name.
     types = _break_ties_by_name([s for s in all_types if s.instances])
@@ -122,8 +123,7 @@ def inventory(
          if not s.instances and not issubclass(s.type, BaseException)),
         key=qual_name,
     )
-    make_duplicate = DuplicateValue._make
-    duplicates = [make_duplicate(row)
+    duplicates = [new(DuplicateValue, row)
                   for row in cast("list[_native.DuplicateRow]",
                                   raw['duplicates'])]
     with_dicts = [s for s in types if s.dict_bytes]
