@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "analysis.h"
 #include "model.h"
@@ -277,6 +278,22 @@ save_file(const mi_output_dir *dir, const char *name, file_writer writer,
     return 0;
 }
 
+typedef struct {
+    const mi_output_dir *dir;
+    const mi_model *model;
+    const mi_analysis *analysis;
+    int status;                 /* save_file's */
+} json_job;
+
+static int
+save_json(void *arg)
+{
+    json_job *job = arg;
+    job->status = save_file(job->dir, "report.json", write_json, job->model,
+                            job->analysis);
+    return 0;
+}
+
 static int
 open_save_dir(const options *o, mi_output_dir *dir)
 {
@@ -385,13 +402,24 @@ run(const options *o)
     }
     if (dir.fd >= 0) {
         bool ok = !failed;
-        ok = save_file(&dir, "report.json", write_json, &model, &analysis)
-             == 0 && ok;
+        /* report.json and the HTML pages only read the model and the
+           analysis: they are written side by side. */
+        json_job job = {&dir, &model, &analysis, -1};
+        thrd_t json_thread;
+        bool threaded = thrd_create(&json_thread, save_json, &job)
+                        == thrd_success;
+        if (!threaded) {
+            save_json(&job);
+        }
         if (mi_report_html_write(&model, &analysis, dir.fd) < 0) {
             error_message("cannot write the HTML report in %s: %s", dir.path,
                           strerror(errno));
             ok = false;
         }
+        if (threaded) {
+            thrd_join(json_thread, NULL);
+        }
+        ok = job.status == 0 && ok;
         /* report.txt is stdout's summary: it names the directory when
            everything else was saved. */
         saved = ok;
