@@ -1,7 +1,9 @@
 # The C engine (native/module.c).
 
 import os
-from types import TracebackType
+from collections.abc import Callable, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType, TracebackType
 from typing import Literal, Self, final
 
 # (type, instances, bytes, immortal, interned, refcounts, addresses,
@@ -121,3 +123,35 @@ class AttributionTracker:
     def map_bytes(self) -> int: ...
     @property
     def closed(self) -> bool: ...
+
+# The import hook of import tracing (native/trace/finder.h).
+
+# on_import(name, parent, thread_id, started, find_seconds, total_seconds,
+#           status, error): status 0 ok, 1 failed (error: "Type: message"),
+#           2 not found; started is time.monotonic() when the import began.
+type OnImport = Callable[
+    [str, str | None, int, float, float, float, int, str | None], object
+]
+
+@final
+class ImportHook:
+    def __new__(cls, on_import: OnImport) -> ImportHook: ...
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None: ...
+    @property
+    def on_import(self) -> OnImport: ...
+    # This thread's imports in progress, outermost first.
+    @property
+    def in_progress(self) -> tuple[str, ...]: ...
+    # The imports in progress on every thread.
+    @property
+    def importing(self) -> frozenset[str]: ...
+
+# spec.loader while the module's code runs: every attribute but
+# create_module, exec_module and load_module (timed) is the real loader's.
+@final
+class ImportLoaderProxy: ...

@@ -128,3 +128,26 @@ def inventory_records(inventory: Inventory, scope: int = SCOPE_FINAL,
                safe_repr(duplicate.value), duplicate.size, duplicate.copies,
                duplicate.immortal, duplicate.interned, duplicate.refcounts,
                duplicate.addresses)
+
+
+# Import tracing (records.h: IMPORT, RETAINED and the tracing scopes).
+
+IMPORT, RETAINED = 16, 17
+SCOPE_BASELINE = 4294967294
+SCOPE_UNATTRIBUTED = 4294967295
+IMPORT_OK, IMPORT_FAILED, IMPORT_NOT_FOUND = 0, 1, 2
+
+
+def module_record(module_id: int, name: str) -> Record:
+    return (MODULE, module_id, name)
+
+
+def import_record(module_id: int, parent_id: int, thread_id: int,
+                  started: float, find_seconds: float, total_seconds: float,
+                  status: int, error: str | None) -> Record:
+    return (IMPORT, module_id, parent_id, thread_id, started, find_seconds,
+            total_seconds, status, error)
+
+
+def retained_record(scope: int, objects: int, bytes_: int) -> Record:
+    return (RETAINED, scope, objects, bytes_)

@@ -133,11 +133,12 @@ def test_a_collector_that_dies_mid_run(tmp_path: Path) -> None:
     script.chmod(0o755)
     env = {**os.environ, 'MEMORY_INVENTORY_COLLECTOR': str(script)}
     result = _cli('json', env=env, cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.count('RuntimeWarning') == 1
-    assert 'the collector is gone' in result.stderr
-    assert 'records were not sent' in result.stderr
-    assert 'Traceback' not in result.stderr
+    details = f"status {result.returncode}, stderr:\n{result.stderr}"
+    assert result.returncode == 1, details
+    assert result.stderr.count('RuntimeWarning') == 1, details
+    assert 'the collector is gone' in result.stderr, details
+    assert 'records were not sent' in result.stderr, details
+    assert 'Traceback' not in result.stderr, details
 
 
 def test_whole_standard_library(tmp_path: Path) -> None:
