@@ -1,5 +1,6 @@
 /* memory_inventory._native: the Python-facing functions, nothing else. */
 #include "inventory/cpython_internals.h"
+#include "module_types.h"
 #include "inventory/instance_dict.h"
 #include "inventory/object_size.h"
 #include "inventory/result.h"
@@ -1284,18 +1285,6 @@ static PyType_Spec attribution_tracker_spec = {
     .slots = attribution_tracker_slots,
 };
 
-static int
-add_type(PyObject *module, PyType_Spec *spec)
-{
-    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
-    if (type == NULL) {
-        return -1;
-    }
-    int status = PyModule_AddType(module, (PyTypeObject *)type);
-    Py_DECREF(type);
-    return status;
-}
-
 static PyMethodDef native_methods[] = {
     {"inventory", _PyCFunction_CAST(inventory), METH_FASTCALL, inventory_doc},
     {"object_size", object_size, METH_O, object_size_doc},
@@ -1315,10 +1304,10 @@ native_exec(PyObject *module)
     if (mi_object_size_init() < 0) {
         return -1;
     }
-    if (add_type(module, &record_writer_spec) < 0) {
+    if (mi_add_type(module, &record_writer_spec) < 0) {
         return -1;
     }
-    if (add_type(module, &attribution_tracker_spec) < 0) {
+    if (mi_add_type(module, &attribution_tracker_spec) < 0) {
         return -1;
     }
     /* ImportHook and its loader proxy (trace/finder.h). */

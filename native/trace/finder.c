@@ -1,5 +1,6 @@
 /* The import hook of import tracing (finder.h). */
 #include "finder.h"
+#include "../module_types.h"
 
 #include "../records.h"
 
@@ -771,23 +772,11 @@ static PyType_Spec import_hook_spec = {
     .slots = import_hook_slots,
 };
 
-static int
-add_one_type(PyObject *module, PyType_Spec *spec)
-{
-    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
-    if (type == NULL) {
-        return -1;
-    }
-    int status = PyModule_AddType(module, (PyTypeObject *)type);
-    Py_DECREF(type);
-    return status;
-}
-
 int
 mi_finder_add_types(PyObject *module)
 {
-    if (add_one_type(module, &proxy_spec) < 0) {
+    if (mi_add_type(module, &proxy_spec) < 0) {
         return -1;
     }
-    return add_one_type(module, &import_hook_spec);
+    return mi_add_type(module, &import_hook_spec);
 }

@@ -9,7 +9,14 @@ from collections.abc import Iterable
 from typing import cast
 
 from . import _native, model
-from .model import DuplicateSummary, DuplicateValue, Inventory, TypeStats
+from .model import (
+    DuplicateSummary,
+    DuplicateValue,
+    GCStats,
+    Inventory,
+    ProcessStats,
+    TypeStats,
+)
 from .naming import qual_name
 from .process import gc_stats, process_stats
 from .slots import instantiated_classes_lacking_slots
@@ -82,6 +89,78 @@ def _summarise_duplicates(
     return tuple(summary)
 
 
+def check_walk_options(duplicate_types: Iterable[type],
+                       objects_limit: int) -> frozenset[type]:
+    """The duplicate types as a set, once checked; ValueError for a type
+    the engine cannot compare or a negative objects_limit."""
+    types = frozenset(duplicate_types)
+    unsupported = types - SUPPORTED_DUPLICATE_TYPES
+    if unsupported:
+        names = ', '.join(sorted(qual_name(t) for t in unsupported))
+        raise ValueError(f"cannot detect duplicates of: {names}")
+    if objects_limit < 0:
+        raise ValueError("objects_limit must be >= 0 (0: no limit)")
+    return types
+
+
+def shape_inventory(
+    raw: dict[str, object],
+    *,
+    walk_seconds: float,
+    objects_limit: int,
+    duplicate_types: frozenset[type],
+    process: ProcessStats,
+    gc: GCStats,
+    rows_key: str = 'types',
+) -> Inventory:
+    """An Inventory from what _native.inventory() or an AttributionTracker
+    returns, shaped as engine.inventory() shapes it. With rows_key
+    'unattributed' (account()'s result), of those rows only, without
+    duplicates."""
+    # tuple.__new__ is _make without its Python frame: thousands of rows.
+    new = tuple.__new__
+    all_types = [new(TypeStats, row)
+                 for row in cast('list[_native.TypeRow]', raw[rows_key])]
+    # The engine sorts by bytes, then instances, descending; ties by name.
+    types = _break_ties_by_name([s for s in all_types if s.instances])
+    if rows_key == 'types':
+        uninstantiated = sorted(
+            (s.type for s in all_types
+             if not s.instances and not issubclass(s.type, BaseException)),
+            key=qual_name,
+        )
+        duplicates = [new(DuplicateValue, row)
+                      for row in cast('list[_native.DuplicateRow]',
+                                      raw['duplicates'])]
+        objects = cast(int, raw['objects'])
+        size = cast(int, raw['bytes'])
+    else:
+        uninstantiated = []
+        duplicates = []
+        objects = sum(s.instances for s in types)
+        size = sum(s.bytes for s in types)
+    with_dicts = [s for s in types if s.dict_bytes]
+    return Inventory(
+        objects=objects,
+        bytes=size,
+        types=types,
+        uninstantiated_types=tuple(uninstantiated),
+        duplicates=tuple(duplicates),
+        duplicate_summary=_summarise_duplicates(duplicates, types,
+                                                duplicate_types),
+        classes_lacking_slots=instantiated_classes_lacking_slots(with_dicts),
+        process=process,
+        gc=gc,
+        limit_reached=cast(bool, raw['limit_reached']),
+        pending=cast(int, raw['pending']),
+        walk_seconds=walk_seconds,
+        objects_limit=objects_limit,
+        duplicate_types=tuple(sorted(duplicate_types, key=qual_name)),
+        python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
+        sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
+    )
+
+
 def inventory(
     *,
     objects_limit: int = 10_000_000,
@@ -97,13 +176,8 @@ def inventory(
     limit); `detect_duplicate_values_of` names the exact types whose equal
     instances are grouped (see SUPPORTED_DUPLICATE_TYPES). This package's
     own modules and results are left out."""
-    duplicate_types = frozenset(detect_duplicate_values_of)
-    unsupported = duplicate_types - SUPPORTED_DUPLICATE_TYPES
-    if unsupported:
-        names = ', '.join(sorted(qual_name(t) for t in unsupported))
-        raise ValueError(f"cannot detect duplicates of: {names}")
-    if objects_limit < 0:
-        raise ValueError("objects_limit must be >= 0 (0: no limit)")
+    duplicate_types = check_walk_options(detect_duplicate_values_of,
+                                         objects_limit)
     root_tuple = (builtins, sys.modules) if roots is None else tuple(roots)
     skip_ids = _own_object_ids() + tuple(attributes_to_skip)
 
@@ -112,37 +186,7 @@ def inventory(
                             tuple(duplicate_types))
     walk_seconds = time.perf_counter() - started
 
-    # tuple.__new__ is _make without its Python frame: thousands of rows.
-    new = tuple.__new__
-    all_types = [new(TypeStats, row)
-                 for row in cast("list[_native.TypeRow]", raw['types'])]
-    # The engine sorts by bytes, then instances, descending; ties by name.
-    types = _break_ties_by_name([s for s in all_types if s.instances])
-    uninstantiated = sorted(
-        (s.type for s in all_types
-         if not s.instances and not issubclass(s.type, BaseException)),
-        key=qual_name,
-    )
-    duplicates = [new(DuplicateValue, row)
-                  for row in cast("list[_native.DuplicateRow]",
-                                  raw['duplicates'])]
-    with_dicts = [s for s in types if s.dict_bytes]
-    return Inventory(
-        objects=cast(int, raw['objects']),
-        bytes=cast(int, raw['bytes']),
-        types=types,
-        uninstantiated_types=tuple(uninstantiated),
-        duplicates=tuple(duplicates),
-        duplicate_summary=_summarise_duplicates(duplicates, types,
-                                                duplicate_types),
-        classes_lacking_slots=instantiated_classes_lacking_slots(with_dicts),
-        process=process_stats(),
-        gc=gc_stats(),
-        limit_reached=cast(bool, raw['limit_reached']),
-        pending=cast(int, raw['pending']),
-        walk_seconds=walk_seconds,
-        objects_limit=objects_limit,
-        duplicate_types=tuple(sorted(duplicate_types, key=qual_name)),
-        python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
-        sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
-    )
+    return shape_inventory(raw, walk_seconds=walk_seconds,
+                           objects_limit=objects_limit,
+                           duplicate_types=duplicate_types,
+                           process=process_stats(), gc=gc_stats())

@@ -33,19 +33,11 @@ from . import _native
 from .engine import (
     _OWN_TYPES,
     DEFAULT_DUPLICATE_TYPES,
-    SUPPORTED_DUPLICATE_TYPES,
-    _break_ties_by_name,
     _own_object_ids,
-    _summarise_duplicates,
+    check_walk_options,
+    shape_inventory,
 )
-from .model import (
-    DuplicateValue,
-    GCStats,
-    Inventory,
-    ProcessStats,
-    TypeStats,
-)
-from .naming import qual_name
+from .model import GCStats, Inventory, ProcessStats
 from .process import gc_stats, process_stats
 from .records import (
     SCOPE_BASELINE,
@@ -59,68 +51,11 @@ from .records import (
     module_record,
     retained_record,
 )
-from .slots import instantiated_classes_lacking_slots
 
 type ImportEvent = tuple[str, str | None, int, float, float, float, int,
                          str | None]
 
-__all__ = ['Tracer', 'shape_inventory']
-
-
-def shape_inventory(
-    raw: dict[str, object],
-    *,
-    walk_seconds: float,
-    objects_limit: int,
-    duplicate_types: frozenset[type],
-    process: ProcessStats,
-    gc: GCStats,
-    rows_key: str = 'types',
-) -> Inventory:
-    """An Inventory from what _native.inventory() or an AttributionTracker
-    returns, shaped as engine.inventory() shapes it. With rows_key
-    'unattributed' (account()'s result), of those rows only, without
-    duplicates."""
-    make_stats = TypeStats._make
-    all_types = [make_stats(row)
-                 for row in cast('list[_native.TypeRow]', raw[rows_key])]
-    types = _break_ties_by_name([s for s in all_types if s.instances])
-    if rows_key == 'types':
-        uninstantiated = sorted(
-            (s.type for s in all_types
-             if not s.instances and not issubclass(s.type, BaseException)),
-            key=qual_name,
-        )
-        duplicates = [DuplicateValue._make(row)
-                      for row in cast('list[_native.DuplicateRow]',
-                                      raw['duplicates'])]
-        objects = cast(int, raw['objects'])
-        size = cast(int, raw['bytes'])
-    else:
-        uninstantiated = []
-        duplicates = []
-        objects = sum(s.instances for s in types)
-        size = sum(s.bytes for s in types)
-    with_dicts = [s for s in types if s.dict_bytes]
-    return Inventory(
-        objects=objects,
-        bytes=size,
-        types=types,
-        uninstantiated_types=tuple(uninstantiated),
-        duplicates=tuple(duplicates),
-        duplicate_summary=_summarise_duplicates(duplicates, types,
-                                                duplicate_types),
-        classes_lacking_slots=instantiated_classes_lacking_slots(with_dicts),
-        process=process,
-        gc=gc,
-        limit_reached=cast(bool, raw['limit_reached']),
-        pending=cast(int, raw['pending']),
-        walk_seconds=walk_seconds,
-        objects_limit=objects_limit,
-        duplicate_types=tuple(sorted(duplicate_types, key=qual_name)),
-        python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
-        sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
-    )
+__all__ = ['Tracer']
 
 
 class Tracer:
@@ -138,13 +73,8 @@ class Tracer:
         duplicate_types: Iterable[type] = DEFAULT_DUPLICATE_TYPES,
         objects_limit: int = 0,
     ) -> None:
-        self._duplicate_types = frozenset(duplicate_types)
-        unsupported = self._duplicate_types - SUPPORTED_DUPLICATE_TYPES
-        if unsupported:
-            names = ', '.join(sorted(qual_name(t) for t in unsupported))
-            raise ValueError(f"cannot detect duplicates of: {names}")
-        if objects_limit < 0:
-            raise ValueError("objects_limit must be >= 0 (0: no limit)")
+        self._duplicate_types = check_walk_options(duplicate_types,
+                                                   objects_limit)
         self._output = output
         self._objects_limit = objects_limit
         self._writer: _native.RecordWriter | None = None
