@@ -2,6 +2,8 @@
 
 #include "report_html.h"
 #include "file_stream.h"
+#include "format.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,54 +47,13 @@ typedef struct {
 
 /* ---- Text: UTF-8 checked, HTML-escaped ---- */
 
-/* Decodes the character at `s` (`len` > 0 bytes left). Stores it in *cp,
-   or U+FFFD for an ill-formed sequence; returns the bytes it spans, which
-   for an ill-formed sequence is its maximal valid prefix, at least one
-   byte (the Unicode and WHATWG way of counting replacements). */
+/* One character of s[0:len] (len > 0) into *cp, U+FFFD for an ill-formed
+   sequence (its maximal valid prefix, at least one byte); returns its
+   length in bytes. */
 static size_t
 decode_char(const unsigned char *s, size_t len, uint32_t *cp)
 {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t value;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        value = c & 0x1Fu;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        value = c & 0x0Fu;
-        lo = c == 0xE0 ? 0xA0 : 0x80;   /* no overlong forms */
-        hi = c == 0xED ? 0x9F : 0xBF;   /* no surrogates */
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        value = c & 0x07u;
-        lo = c == 0xF0 ? 0x90 : 0x80;   /* no overlong forms */
-        hi = c == 0xF4 ? 0x8F : 0xBF;   /* nothing above U+10FFFF */
-    }
-    else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    size_t i;
-    for (i = 1; i <= need; i++) {
-        if (i >= len || s[i] < lo || s[i] > hi) {
-            *cp = 0xFFFD;
-            return i;
-        }
-        value = (value << 6) | (s[i] & 0x3Fu);
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    *cp = value;
-    return i;
+    return mi_utf8_decode(s, len, cp, NULL);
 }
 
 /* Characters HTML5 calls parse errors in text (controls other than tab
@@ -176,53 +137,32 @@ put_text_or(FILE *out, const char *s, const char *fallback)
 /* ---- Numbers ---- */
 
 /* Digits grouped by three with '_', as Python's '{:_}' does. */
-static const char *
-format_u64(char buf[32], uint64_t value)
-{
-    char digits[24];
-    int n = snprintf(digits, sizeof(digits), "%" PRIu64, value);
-    char *p = buf;
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0) {
-            *p++ = '_';
-        }
-        *p++ = digits[i];
-    }
-    *p = '\0';
-    return buf;
-}
-
 static void
 put_count(FILE *out, uint64_t value)
 {
-    char buf[32];
-    fputs(format_u64(buf, value), out);
+    char buffer[MI_FORMAT_SIZE];
+    fputs(mi_format_uint(buffer, value), out);
 }
 
 static void
 put_bytes(FILE *out, uint64_t value)
 {
-    put_count(out, value);
-    fputs(" B", out);
+    char buffer[MI_FORMAT_SIZE];
+    fputs(mi_format_bytes(buffer, value), out);
 }
 
 static void
 put_signed_bytes(FILE *out, int64_t value)
 {
-    if (value < 0) {
-        fputc('-', out);
-        put_bytes(out, (uint64_t)0 - (uint64_t)value);
-    }
-    else {
-        put_bytes(out, (uint64_t)value);
-    }
+    char buffer[MI_FORMAT_SIZE];
+    fputs(mi_format_signed_bytes(buffer, value), out);
 }
 
-/* One decimal, as Python's '{:.1%}'. */
 static void
 put_percent(FILE *out, double ratio)
 {
-    fprintf(out, "%.1f%%", ratio * 100.0);
+    char buffer[MI_FORMAT_SIZE];
+    fputs(mi_format_percent(buffer, ratio), out);
 }
 
 /* ---- Cells ---- */
