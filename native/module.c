@@ -310,6 +310,28 @@ has_instance_dict(PyObject *module, PyObject *object)
     return PyBool_FromLong(mi_instance_dict_exists(object));
 }
 
+PyDoc_STRVAR(gc_tracked_doc,
+"gc_tracked() -> int\n\n"
+"len(gc.get_objects()), without making the list: the number of objects\n"
+"the garbage collector tracks.");
+
+static int
+count_tracked(PyObject *object, void *arg)
+{
+    (void)object;
+    (*(Py_ssize_t *)arg)++;
+    return 1;   /* go on */
+}
+
+static PyObject *
+gc_tracked(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    Py_ssize_t count = 0;
+    PyUnstable_GC_VisitObjects(count_tracked, &count);
+    return PyLong_FromSsize_t(count);
+}
+
 PyDoc_STRVAR(values_equal_doc,
 "values_equal(a, b, /) -> bool\n\n"
 "Whether the inventory counts a and b as duplicates of one value.");
@@ -1291,6 +1313,7 @@ static PyMethodDef native_methods[] = {
     {"instance_dict_size", instance_dict_size, METH_O,
      instance_dict_size_doc},
     {"has_instance_dict", has_instance_dict, METH_O, has_instance_dict_doc},
+    {"gc_tracked", gc_tracked, METH_NOARGS, gc_tracked_doc},
     {"values_equal", _PyCFunction_CAST(values_equal), METH_FASTCALL,
      values_equal_doc},
     {"object_allocator", object_allocator, METH_NOARGS,

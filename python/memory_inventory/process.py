@@ -4,6 +4,7 @@ import gc
 import resource
 import threading
 
+from . import _native
 from .model import GCStats, ProcessStats
 
 
@@ -39,7 +40,7 @@ def process_stats() -> ProcessStats:
 def gc_stats() -> GCStats:
     generations = gc.get_stats()
     return GCStats(
-        tracked=len(gc.get_objects()),
+        tracked=_native.gc_tracked(),
         collected=sum(g['collected'] for g in generations),
         collections=sum(g['collections'] for g in generations),
         uncollectable=sum(g['uncollectable'] for g in generations),

@@ -86,3 +86,11 @@ def test_instance_dict_size_of_a_function_dict() -> None:
     function.tag = 'x'  # type: ignore[attr-defined]
     assert _native.instance_dict_size(function) == \
         sys.getsizeof(function.__dict__)
+
+
+def test_gc_tracked_counts_what_gc_get_objects_lists() -> None:
+    holder = [[] for _ in range(1000)]      # 1001 tracked lists
+    before = _native.gc_tracked()
+    assert before == len(gc.get_objects())
+    del holder
+    assert _native.gc_tracked() == len(gc.get_objects()) <= before - 1000
