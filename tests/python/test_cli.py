@@ -9,17 +9,19 @@ import sys
 from pathlib import Path
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # In a temporary folder: the default save directory is made there.
     return subprocess.run([sys.executable, '-m', 'memory_inventory', *args],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
 
 
 def _number(text: str) -> int:
     return int(text.replace('_', '').removesuffix(' B'))
 
 
-def test_summary_after_importing_a_module() -> None:
-    result = _run('json')
+def test_summary_after_importing_a_module(tmp_path: Path) -> None:
+    result = _run(tmp_path, 'json')
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith('Elapsed time: ')
@@ -42,21 +44,22 @@ def test_summary_after_importing_a_module() -> None:
     assert 'Instantiated classes lacking slots:' in out
 
 
-def test_a_module_that_fails_to_import_is_a_clear_error() -> None:
-    result = _run('no_such_module_here')
+def test_a_module_that_fails_to_import_is_a_clear_error(
+        tmp_path: Path) -> None:
+    result = _run(tmp_path, 'no_such_module_here')
     assert result.returncode == 1
     assert "error: cannot import 'no_such_module_here'" in result.stderr
     assert 'Traceback' not in result.stderr
 
 
-def test_a_negative_objects_limit_is_refused() -> None:
-    result = _run('--objects-limit', '-1', 'json')
+def test_a_negative_objects_limit_is_refused(tmp_path: Path) -> None:
+    result = _run(tmp_path, '--objects-limit', '-1', 'json')
     assert result.returncode == 2
     assert '--objects-limit must be >= 0' in result.stderr
 
 
-def test_objects_limit_is_reported() -> None:
-    result = _run('--objects-limit', '50', 'json')
+def test_objects_limit_is_reported(tmp_path: Path) -> None:
+    result = _run(tmp_path, '--objects-limit', '50', 'json')
     assert result.returncode == 0, result.stderr
     assert 'The walk stopped at the objects limit (50)' in result.stdout
 
