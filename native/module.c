@@ -178,8 +178,12 @@ allocated_blocks(void)
         return 0;
     }
     PyObject *result = PyObject_CallNoArgs(function);
-    Py_ssize_t blocks = result != NULL ? PyLong_AsSsize_t(result) : 0;
-    Py_XDECREF(result);
+    if (result == NULL) {
+        PyErr_Clear();      /* replaced by something that raises */
+        return 0;
+    }
+    Py_ssize_t blocks = PyLong_Check(result) ? PyLong_AsSsize_t(result) : 0;
+    Py_DECREF(result);
     if (blocks < 0) {
         PyErr_Clear();
         return 0;
@@ -802,6 +806,11 @@ record_writer_finalize(PyObject *op)
     exc = PyErr_GetRaisedException();
     if (PyErr_ResourceWarning(op, 1, "unclosed RecordWriter %R", op) < 0) {
         PyErr_WriteUnraisable(op);
+    }
+    if (self->state != WRITER_OPEN) {
+        /* The warning ran Python code, which closed the writer. */
+        PyErr_SetRaisedException(exc);
+        return;
     }
     if (record_writer_finish(self, RECORD_WRITER_FINALIZE_TIMEOUT) < 0
         || record_writer_warn(self, &self->final) < 0) {

@@ -47,14 +47,20 @@ attribute_names_as_dict(const mi_count_map *map)
     uint64_t key;
     uint64_t count;
     while (mi_count_map_next(map, &position, &key, &count)) {
-        PyObject *name = (PyObject *)(uintptr_t)key;
-        if (!PyUnicode_Check(name)) {
-            /* Non-str keys cannot become slots; keep them by repr-free
-               type name so the table stays printable. */
-            continue;
+        PyObject *found = (PyObject *)(uintptr_t)key;
+        if (!PyUnicode_Check(found)) {
+            continue;       /* non-str keys cannot become slots */
+        }
+        /* An exact str: a subclass's __hash__ or __eq__ is Python code,
+           which must not run while the walk's pointers are borrowed
+           (PyUnicode_FromObject copies a subclass in C). */
+        PyObject *name = PyUnicode_FromObject(found);
+        if (name == NULL) {
+            goto error;
         }
         PyObject *previous = PyDict_GetItemWithError(dict, name);
         if (previous == NULL && PyErr_Occurred()) {
+            Py_DECREF(name);
             goto error;
         }
         unsigned long long total = count;
@@ -63,10 +69,12 @@ attribute_names_as_dict(const mi_count_map *map)
         }
         PyObject *py_total = PyLong_FromUnsignedLongLong(total);
         if (py_total == NULL) {
+            Py_DECREF(name);
             goto error;
         }
         int status = PyDict_SetItem(dict, name, py_total);
         Py_DECREF(py_total);
+        Py_DECREF(name);
         if (status < 0) {
             goto error;
         }

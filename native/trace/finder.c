@@ -257,11 +257,15 @@ proxy_call(loader_proxy *self, const char *method, PyObject *argument)
     if (self->done) {
         return PyObject_CallMethod(self->loader, method, "O", argument);
     }
-    if (stack_push(hook, self->thread_id, self->name) < 0) {
+    /* The stack of the thread that runs the module, which is not always
+       the one that found it (importlib.util.LazyLoader, a spec found on
+       one thread and loaded on another). */
+    unsigned long thread_id = PyThread_get_thread_ident();
+    if (stack_push(hook, thread_id, self->name) < 0) {
         return NULL;
     }
     result = PyObject_CallMethod(self->loader, method, "O", argument);
-    stack_pop(hook, self->thread_id);
+    stack_pop(hook, thread_id);
     return result;
 }
 

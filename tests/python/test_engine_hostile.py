@@ -110,3 +110,29 @@ def test_huge_containers_and_cycles() -> None:
     assert ints is not None and ints.instances >= 1_000_000
     lists = inv.type_stats(list)
     assert lists is not None and lists.instances >= 2
+
+
+class HostileName(str):
+    def __hash__(self) -> int:
+        calls.append('hash')
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        calls.append('eq')
+        return str.__eq__(self, other)
+
+
+class Holder:
+    pass
+
+
+def test_attribute_names_that_are_str_subclasses_run_no_code() -> None:
+    holder = Holder()
+    holder.__dict__[HostileName('hostile')] = 1
+    calls.clear()
+    inv = mi.inventory(roots=[holder])
+    stats = inv.type_stats(Holder)
+    assert stats is not None
+    assert stats.attribute_names == {'hostile': 1}
+    assert type(next(iter(stats.attribute_names))) is str
+    assert calls == []
