@@ -63,6 +63,19 @@ put_header(mi_json *json, const mi_model *model)
     mi_json_end_object(json);
 }
 
+/* `key`: the value when it is known, else null. */
+static void
+put_uint_or_null(mi_json *json, const char *key, bool known, uint64_t value)
+{
+    mi_json_key(json, key);
+    if (known) {
+        mi_json_uint(json, value);
+    }
+    else {
+        mi_json_null(json);
+    }
+}
+
 static void
 put_recording(mi_json *json, const mi_model *model)
 {
@@ -74,20 +87,8 @@ put_recording(mi_json *json, const mi_model *model)
     mi_json_uint(json, model->records_read);
     mi_json_key(json, "has_end");
     mi_json_bool(json, model->has_end);
-    mi_json_key(json, "records_declared");
-    if (model->has_end) {
-        mi_json_uint(json, model->records_declared);
-    }
-    else {
-        mi_json_null(json);
-    }
-    mi_json_key(json, "records_dropped");
-    if (model->has_end) {
-        mi_json_uint(json, model->records_dropped);
-    }
-    else {
-        mi_json_null(json);
-    }
+    put_uint_or_null(json, "records_declared", model->has_end, model->records_declared);
+    put_uint_or_null(json, "records_dropped", model->has_end, model->records_dropped);
     mi_json_end_object(json);
 }
 
@@ -104,20 +105,8 @@ put_process(mi_json *json, const char *key, const mi_model_process *process)
     mi_json_double(json, process->user_seconds);
     mi_json_key(json, "system_seconds");
     mi_json_double(json, process->system_seconds);
-    mi_json_key(json, "rss_kib");
-    if (process->rss_known) {
-        mi_json_uint(json, process->rss_kib);
-    }
-    else {
-        mi_json_null(json);
-    }
-    mi_json_key(json, "peak_rss_kib");
-    if (process->peak_known) {
-        mi_json_uint(json, process->peak_rss_kib);
-    }
-    else {
-        mi_json_null(json);
-    }
+    put_uint_or_null(json, "rss_kib", process->rss_known, process->rss_kib);
+    put_uint_or_null(json, "peak_rss_kib", process->peak_known, process->peak_rss_kib);
     mi_json_key(json, "threads");
     mi_json_uint(json, process->threads);
     mi_json_end_object(json);
