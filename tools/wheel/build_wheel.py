@@ -29,9 +29,10 @@ def main(argv: list[str]) -> int:
     platform = 'linux_x86_64'
     entries: list[tuple[str, bytes, int]] = []
     for path in package_files:
+        # python/memory_inventory/trace/tracer.py -> memory_inventory/trace/...
+        inside = path.split(f'{NAME}/', 1)[1]
         with open(path, 'rb') as source:
-            entries.append((f'{NAME}/{os.path.basename(path)}',
-                            source.read(), 0o644))
+            entries.append((f'{NAME}/{inside}', source.read(), 0o644))
     with open(extension, 'rb') as source:
         entries.append((f'{NAME}/{os.path.basename(extension)}',
                         source.read(), 0o755))

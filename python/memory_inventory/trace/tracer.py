@@ -29,17 +29,17 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Literal, Self, cast
 
-from . import _native
-from .engine import (
+from .. import _native
+from ..engine import (
     _OWN_TYPES,
     DEFAULT_DUPLICATE_TYPES,
     _own_object_ids,
     check_walk_options,
     shape_inventory,
 )
-from .model import GCStats, Inventory, ProcessStats
-from .process import gc_stats, process_stats
-from .records import (
+from ..model import GCStats, Inventory, ProcessStats
+from ..process import gc_stats, process_stats
+from ..records import (
     SCOPE_BASELINE,
     SCOPE_FINAL,
     SCOPE_UNATTRIBUTED,
