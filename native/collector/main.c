@@ -4,8 +4,9 @@
  * (source.c); every byte of it is saved as received (recording.msgpack)
  * while the reader (reader.c) validates it and fills the model; then the
  * reports are written from the model and its analysis: report.json,
- * report.txt and the HTML pages in the save directory, and the text
- * summary on standard output. */
+ * report.txt and the HTML pages in the save directory (imports.html too
+ * when the recording traced imports), and the text summary on standard
+ * output. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -18,10 +19,12 @@
 #include <threads.h>
 
 #include "analysis.h"
+#include "import_tree.h"
 #include "model.h"
 #include "output_dir.h"
 #include "reader.h"
 #include "report_html.h"
+#include "report_imports_html.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "source.h"
@@ -43,7 +46,9 @@ static const char usage_text[] =
     "(the default, or -), from the file RECORDING, or from the one\n"
     "connection accepted on the Unix socket PATH. Prints the summary on\n"
     "standard output and saves, in a directory, the recording as received\n"
-    "(recording.msgpack), report.json, report.txt and the HTML pages.\n"
+    "(recording.msgpack), report.json, report.txt and the HTML pages\n"
+    "(with imports.html, the chart of memory per import, when the\n"
+    "recording traced imports).\n"
     "'report' rebuilds all of them from a saved recording.\n"
     "\n"
     "  --save-dir DIR           save in DIR (created with mode 0700 when\n"
@@ -318,6 +323,7 @@ run(const options *o)
 {
     mi_model model;
     mi_analysis analysis;
+    mi_import_tree tree;
     mi_output_dir dir = {.fd = -1};
     mi_output_file raw = {0};
     collector c = {0};
@@ -328,6 +334,7 @@ run(const options *o)
 
     mi_model_init(&model);
     memset(&analysis, 0, sizeof(analysis));
+    memset(&tree, 0, sizeof(tree));
 
     /* The input first: nothing is created when it cannot be read. */
     mi_source_kind kind = MI_SOURCE_STDIN;
@@ -382,7 +389,8 @@ run(const options *o)
         failed = true;
     }
 
-    if (mi_analysis_build(&model, 0, &analysis) == -1) {
+    if (mi_analysis_build(&model, 0, &analysis) == -1
+        || mi_import_tree_build(&model, &tree) < 0) {
         error_message("out of memory");
         failed = true;
     }
@@ -414,6 +422,12 @@ run(const options *o)
         if (mi_report_html_write(&model, &analysis, dir.fd) < 0) {
             error_message("cannot write the HTML report in %s: %s", dir.path,
                           strerror(errno));
+            ok = false;
+        }
+        if (tree.n_nodes > 0
+            && mi_report_imports_html_write(&model, &tree, dir.fd) < 0) {
+            error_message("cannot write %s/" MI_HTML_IMPORTS_PAGE ": %s",
+                          dir.path, strerror(errno));
             ok = false;
         }
         if (threaded) {
@@ -452,6 +466,7 @@ done:
     if (raw.stream != NULL) {
         mi_output_file_abort(&raw);
     }
+    mi_import_tree_free(&tree);
     mi_analysis_free(&analysis);
     mi_reader_free(c.reader);
     mi_model_free(&model);

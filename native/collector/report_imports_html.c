@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "report_imports_html.h"
-#include "analysis.h"
+#include "import_summary.h"
 #include "file_stream.h"
 #include "format.h"
 #include "utf8.h"
@@ -23,8 +23,11 @@
 
 /* Reprs longer than this many characters are cut in table cells. */
 #define REPR_CELL_CHARS 40
-/* Missing slot names listed per class before "…". */
-#define SLOT_NAMES_SHOWN 12
+/* Rows of each per-import table; the rest are summed up in one row, so
+   that a page of 750 imports stays small (report.json has them all). */
+#define TYPE_ROWS_SHOWN 12
+#define DUPLICATE_ROWS_SHOWN 5
+#define SLOTS_ROWS_SHOWN 5
 
 /* The chart: labels are 12 units high; a character is taken to be at
    most CHAR_WIDTH wide (sans-serif at 12px averages about 6.5), and a
@@ -72,6 +75,12 @@ put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
     for (size_t n = 0; i < len && n < max_chars; n++) {
+        unsigned char byte = p[i];
+        if (byte >= 0x20 && byte < 0x7F && byte != '&' && byte != '<'
+            && byte != '>' && byte != '"' && byte != '\'') {
+            i++;            /* printable ASCII, kept: the common case */
+            continue;
+        }
         uint32_t cp;
         size_t width = mi_utf8_decode(p + i, len - i, &cp, NULL);
         const char *replacement;
@@ -126,25 +135,82 @@ name_of(const mi_import_node *node)
 
 /* ---- Numbers ---- */
 
+/* Sums saturate: a hostile recording can make them absurd, never
+   wrapped. */
+static uint64_t
+add_saturated(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static int64_t
+add_saturated_signed(int64_t a, int64_t b)
+{
+    int64_t sum;
+    if (__builtin_add_overflow(a, b, &sum)) {
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return sum;
+}
+
+/* mi_format_uint's "1_234_567", written without printf: a page of 750
+   imports has some 40 000 numbers, and snprintf was most of its cost.
+   The tests check that both agree. */
 static void
 put_count(FILE *out, uint64_t value)
 {
-    char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_uint(buffer, value), out);
+    char buffer[32];            /* 20 digits and 6 separators */
+    char *end = buffer + sizeof(buffer), *p = end;
+    unsigned digits = 0;
+    do {
+        if (digits > 0 && digits % 3 == 0) {
+            *--p = '_';
+        }
+        *--p = (char)('0' + value % 10);
+        value /= 10;
+        digits++;
+    } while (value > 0);
+    fwrite(p, 1, (size_t)(end - p), out);
 }
 
 static void
 put_bytes(FILE *out, uint64_t value)
 {
-    char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_bytes(buffer, value), out);
+    put_count(out, value);
+    fputs(" B", out);
 }
 
 static void
 put_signed_bytes(FILE *out, int64_t value)
 {
-    char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_signed_bytes(buffer, value), out);
+    if (value < 0) {
+        fputc('-', out);
+        /* -(value + 1) + 1 does not overflow on INT64_MIN. */
+        put_count(out, (uint64_t)(-(value + 1)) + 1);
+    }
+    else {
+        put_count(out, (uint64_t)value);
+    }
+    fputs(" B", out);
+}
+
+/* A chart coordinate (0 <= value, in units) with two decimals, as
+   "%.2f" but without printf. */
+static void
+put_units(FILE *out, double value)
+{
+    uint64_t hundredths = value > 0 ? (uint64_t)llround(value * 100.0) : 0;
+    char buffer[32];
+    char *end = buffer + sizeof(buffer), *p = end;
+    *--p = (char)('0' + hundredths % 10);
+    *--p = (char)('0' + hundredths / 10 % 10);
+    *--p = '.';
+    hundredths /= 100;
+    do {
+        *--p = (char)('0' + hundredths % 10);
+        hundredths /= 10;
+    } while (hundredths > 0);
+    fwrite(p, 1, (size_t)(end - p), out);
 }
 
 static void
@@ -161,7 +227,8 @@ put_milliseconds(FILE *out, double seconds)
 static char *
 format_short_size(char buffer[MI_FORMAT_SIZE], uint64_t bytes)
 {
-    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB",
+                                        "EiB"};
     if (bytes < 1024) {
         snprintf(buffer, MI_FORMAT_SIZE, "%" PRIu64 " B", bytes);
         return buffer;
@@ -297,8 +364,7 @@ group_packages(chart *c)
         }
         package *p = &ranked[groups - 1].value;
         uint64_t add = tree->nodes[entries[i].node].self_bytes;
-        p->self_bytes = p->self_bytes + add < p->self_bytes
-                        ? UINT64_MAX : p->self_bytes + add;
+        p->self_bytes = add_saturated(p->self_bytes, add);
         c->package_of[entries[i].node] = groups - 1;
     }
     qsort(ranked, groups, sizeof(*ranked), compare_ranked);
@@ -508,6 +574,20 @@ put_figures(FILE *out, const mi_import_tree *tree, const mi_import_node *node)
     }
 }
 
+/* The objects of the top bar: the roots' cumulative objects. */
+static uint64_t
+roots_objects(const mi_import_tree *tree)
+{
+    uint64_t objects = 0;
+    for (size_t r = 0; r < tree->n_roots; r++) {
+        if (tree->roots[r] < tree->n_nodes) {
+            objects = add_saturated(
+                objects, tree->nodes[tree->roots[r]].cumulative_objects);
+        }
+    }
+    return objects;
+}
+
 static void
 put_chart(FILE *out, const chart *c)
 {
@@ -526,13 +606,7 @@ put_chart(FILE *out, const chart *c)
     fputs("</text><title>all imports\ncumulative: ", out);
     put_bytes(out, c->total);
     fputs(" in ", out);
-    uint64_t objects = 0;
-    for (size_t r = 0; r < tree->n_roots; r++) {
-        if (tree->roots[r] < tree->n_nodes) {
-            objects += tree->nodes[tree->roots[r]].cumulative_objects;
-        }
-    }
-    put_count(out, objects);
+    put_count(out, roots_objects(tree));
     fputs(" objects\ntime: ", out);
     put_milliseconds(out, tree->import_seconds);
     fputs("\n(click: zoom out)</title></g>\n", out);
@@ -548,14 +622,20 @@ put_chart(FILE *out, const chart *c)
         unsigned y = (c->row[i]) * ROW;
         fprintf(out, "<g class=\"node%s\" id=\"n%zu\"",
                 node->status != MI_IMPORT_OK ? " failed" : "", i);
-        if (node->parent != MI_IMPORT_NO_PARENT && node->parent < tree->n_nodes) {
+        if (node->parent != MI_IMPORT_NO_PARENT
+            && node->parent < tree->n_nodes) {
             fprintf(out, " data-p=\"n%zu\"", node->parent);
         }
         format_short_size(size, node->cumulative_bytes);
-        fprintf(out, " data-s=\"%s\"><rect x=\"%.2f\" y=\"%u\" width=\"%.2f\""
-                " height=\"%d\" fill=\"", size, x, y, w, ROW - 1);
+        fprintf(out, " data-s=\"%s\"><rect x=\"", size);
+        put_units(out, x);
+        fprintf(out, "\" y=\"%u\" width=\"", y);
+        put_units(out, w);
+        fprintf(out, "\" height=\"%d\" fill=\"", ROW - 1);
         put_package_colour(out, c, c->package_of[i]);
-        fprintf(out, "\"/><text x=\"%.2f\" y=\"%u\">", x + 3, y + 14);
+        fputs("\"/><text x=\"", out);
+        put_units(out, x + 3);
+        fprintf(out, "\" y=\"%u\">", y + 14);
         put_label(out, name_of(node), size, w);
         fputs("</text><title>", out);
         put_figures(out, tree, node);
@@ -619,12 +699,7 @@ static void
 put_totals(FILE *out, const chart *c)
 {
     const mi_import_tree *tree = c->tree;
-    uint64_t objects = 0;
-    for (size_t r = 0; r < tree->n_roots; r++) {
-        if (tree->roots[r] < tree->n_nodes) {
-            objects += tree->nodes[tree->roots[r]].cumulative_objects;
-        }
-    }
+    uint64_t objects = roots_objects(tree);
     fputs("<h2>Totals</h2>\n<table class=\"totals\">\n<thead><tr><th>"
           "</th><th>objects</th><th>memory</th></tr></thead>\n<tbody>\n",
           out);
@@ -653,13 +728,20 @@ put_totals(FILE *out, const chart *c)
 /* ---- Per import ---- */
 
 static void
-put_types_table(FILE *out, const mi_analysis *a)
+put_types_table(FILE *out, const mi_import_summary *a)
 {
     fputs("<table>\n<thead><tr><th>type</th><th>instances</th>"
           "<th>memory</th><th>per instance</th></tr></thead>\n<tbody>\n",
           out);
+    uint64_t other_instances = 0, other_bytes = 0;
     for (size_t i = 0; i < a->n_types; i++) {
         const mi_type_row *row = &a->types[i];
+        if (i >= TYPE_ROWS_SHOWN) {
+            other_instances = add_saturated(other_instances,
+                                            row->stats->instances);
+            other_bytes = add_saturated(other_bytes, row->stats->bytes);
+            continue;
+        }
         fputs("<tr><td>", out);
         put_text(out, row->type->name);
         fputs("</td><td>", out);
@@ -671,6 +753,15 @@ put_types_table(FILE *out, const mi_analysis *a)
                            ? row->stats->bytes / row->stats->instances : 0);
         fputs("</td></tr>\n", out);
     }
+    if (a->n_types > TYPE_ROWS_SHOWN) {
+        fputs("<tr class=\"others\"><td>", out);
+        put_count(out, a->n_types - TYPE_ROWS_SHOWN);
+        fputs(" other types</td><td>", out);
+        put_count(out, other_instances);
+        fputs("</td><td>", out);
+        put_bytes(out, other_bytes);
+        fputs("</td><td></td></tr>\n", out);
+    }
     fputs("</tbody>\n<tfoot><tr><td>total: ", out);
     put_count(out, a->n_types);
     fputs(" types</td><td>", out);
@@ -681,21 +772,22 @@ put_types_table(FILE *out, const mi_analysis *a)
 }
 
 static void
-put_duplicates_table(FILE *out, const mi_analysis *a)
+put_duplicates_table(FILE *out, const mi_import_summary *a)
 {
-    size_t shown = 0;
-    for (size_t i = 0; i < a->n_duplicate_summary; i++) {
-        shown += a->duplicate_summary[i].n_duplicates > 0;
-    }
-    if (shown == 0) {
+    if (a->n_duplicates == 0) {
         return;
     }
     fputs("<h4>Duplicates it added</h4>\n<table>\n<thead><tr><th>type</th>"
           "<th>values</th><th>extra copies</th><th>savable memory</th>"
           "<th>most savable value</th></tr></thead>\n<tbody>\n", out);
-    for (size_t i = 0; i < a->n_duplicate_summary; i++) {
-        const mi_duplicate_summary_row *row = &a->duplicate_summary[i];
-        if (row->n_duplicates == 0) {
+    uint64_t other_values = 0, other_copies = 0, other_bytes = 0;
+    for (size_t i = 0; i < a->n_duplicates; i++) {
+        const mi_summary_duplicates *row = &a->duplicates[i];
+        if (i >= DUPLICATE_ROWS_SHOWN) {
+            other_values = add_saturated(other_values, row->values);
+            other_copies = add_saturated(other_copies,
+                                         row->duplicate_instances);
+            other_bytes = add_saturated(other_bytes, row->savable_bytes);
             continue;
         }
         fputs("<tr><td>", out);
@@ -707,14 +799,25 @@ put_duplicates_table(FILE *out, const mi_analysis *a)
         fputs("</td><td>", out);
         put_bytes(out, row->savable_bytes);
         fputs("</td><td><code>", out);
-        put_cut_text(out, row->duplicates[0]->repr, REPR_CELL_CHARS);
+        put_cut_text(out, row->first->repr, REPR_CELL_CHARS);
         fputs("</code></td></tr>\n", out);
+    }
+    if (a->n_duplicates > DUPLICATE_ROWS_SHOWN) {
+        fputs("<tr class=\"others\"><td>", out);
+        put_count(out, a->n_duplicates - DUPLICATE_ROWS_SHOWN);
+        fputs(" other types</td><td>", out);
+        put_count(out, other_values);
+        fputs("</td><td>", out);
+        put_count(out, other_copies);
+        fputs("</td><td>", out);
+        put_bytes(out, other_bytes);
+        fputs("</td><td></td></tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
 }
 
 static void
-put_slots_table(FILE *out, const mi_analysis *a)
+put_slots_table(FILE *out, const mi_import_summary *a)
 {
     if (a->n_lacking_slots == 0) {
         return;
@@ -723,8 +826,18 @@ put_slots_table(FILE *out, const mi_analysis *a)
           "<th>class</th><th>instances</th><th>__dict__ memory</th>"
           "<th>savable memory</th><th>missing slots</th></tr></thead>\n"
           "<tbody>\n", out);
+    uint64_t other_instances = 0, other_dict_bytes = 0;
+    int64_t other_savable = 0;
     for (size_t i = 0; i < a->n_lacking_slots; i++) {
-        const mi_slots_row *row = &a->lacking_slots[i];
+        const mi_summary_slots *row = &a->lacking_slots[i];
+        if (i >= SLOTS_ROWS_SHOWN) {
+            other_instances = add_saturated(other_instances, row->instances);
+            other_dict_bytes = add_saturated(other_dict_bytes,
+                                             row->dict_bytes);
+            other_savable = add_saturated_signed(other_savable,
+                                                 row->savable_bytes);
+            continue;
+        }
         fputs("<tr><td>", out);
         put_text(out, row->type->name);
         fputs("</td><td>", out);
@@ -734,24 +847,36 @@ put_slots_table(FILE *out, const mi_analysis *a)
         fputs("</td><td>", out);
         put_signed_bytes(out, row->savable_bytes);
         fputs("</td><td>", out);
-        for (size_t k = 0; k < row->n_missing_slots; k++) {
-            if (k == SLOT_NAMES_SHOWN) {
-                fputs(", " ELLIPSIS, out);
-                break;
-            }
+        put_count(out, row->n_missing_slots);
+        fputs(": ", out);
+        for (size_t k = 0; k < row->n_first_missing; k++) {
             if (k > 0) {
                 fputs(", ", out);
             }
-            put_text(out, row->missing_slots[k].name);
+            put_text(out, row->first_missing[k]);
+        }
+        if (row->n_missing_slots > row->n_first_missing) {
+            fputs(", " ELLIPSIS, out);
         }
         fputs("</td></tr>\n", out);
+    }
+    if (a->n_lacking_slots > SLOTS_ROWS_SHOWN) {
+        fputs("<tr class=\"others\"><td>", out);
+        put_count(out, a->n_lacking_slots - SLOTS_ROWS_SHOWN);
+        fputs(" other classes</td><td>", out);
+        put_count(out, other_instances);
+        fputs("</td><td>", out);
+        put_bytes(out, other_dict_bytes);
+        fputs("</td><td>", out);
+        put_signed_bytes(out, other_savable);
+        fputs("</td><td></td></tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
 }
 
 static int
 put_import(FILE *out, const mi_model *model, const mi_import_tree *tree,
-           size_t i)
+           size_t i, mi_import_summary *summary)
 {
     const mi_import_node *node = &tree->nodes[i];
     fprintf(out, "<details id=\"m%zu\"><summary><b>", i);
@@ -762,19 +887,21 @@ put_import(FILE *out, const mi_model *model, const mi_import_tree *tree,
     put_count(out, node->self_objects);
     fputs(" objects), cumulative ", out);
     put_bytes(out, node->cumulative_bytes);
-    fputs(", ", out);
+    fputs(" (", out);
+    put_count(out, node->cumulative_objects);
+    fputs(" objects); ", out);
+    put_milliseconds(out, node->self_seconds);
+    fputs(" self, ", out);
     put_milliseconds(out, node->total_seconds);
+    fputs(" cumulative", out);
     if (node->status != MI_IMPORT_OK) {
         fputs(" <span class=\"status\">", out);
         put_status(out, node);
         fputs("</span>", out);
     }
-    fputs("</summary>\n<div class=\"module\">\n<p class=\"figures\">", out);
-    put_figures(out, tree, node);
-    fputs("</p>\n", out);
+    fputs("</summary>\n<div class=\"module\">\n", out);
 
-    mi_analysis a;
-    int rc = mi_analysis_build(model, node->module_id, &a);
+    int rc = mi_import_summary_build(summary, model, node->module_id);
     if (rc == -1) {
         errno = ENOMEM;
         return -1;
@@ -785,17 +912,16 @@ put_import(FILE *out, const mi_model *model, const mi_import_tree *tree,
     else {
         fputs("<h4>Found by the walk after the import (its INVENTORY): ",
               out);
-        put_count(out, a.inventory->objects);
+        put_count(out, summary->inventory->objects);
         fputs(" objects, ", out);
-        put_bytes(out, a.inventory->bytes);
+        put_bytes(out, summary->inventory->bytes);
         fputs("</h4>\n", out);
-        if (a.n_types > 0) {
-            put_types_table(out, &a);
+        if (summary->n_types > 0) {
+            put_types_table(out, summary);
         }
-        put_duplicates_table(out, &a);
-        put_slots_table(out, &a);
+        put_duplicates_table(out, summary);
+        put_slots_table(out, summary);
     }
-    mi_analysis_free(&a);
     fputs("</div></details>\n", out);
     return 0;
 }
@@ -830,7 +956,6 @@ static const char STYLE[] =
     ".swatch.failed { border: 2px dashed #c00; }\n"
     "summary { cursor: pointer; }\n"
     ".module { margin: .3em 0 1em 2ex; }\n"
-    ".figures { font: 14px monospace; white-space: pre-line; }\n"
     ".status { color: #a00; }\n"
     "table { border-collapse: collapse; }\n"
     "thead tr, tfoot tr { border: 1px solid #ccc; border-width: 1px 0; }\n"
@@ -838,7 +963,8 @@ static const char STYLE[] =
     "td, th { border: 0 solid #ccc; border-width: 0 1px;"
     " padding: .1em .75ex; vertical-align: top; }\n"
     "td:not(:first-child) { text-align: right; }\n"
-    "td code { overflow-wrap: anywhere; }\n";
+    "td code { overflow-wrap: anywhere; }\n"
+    "tr.others td { color: #555; font-style: italic; }\n";
 
 /* Records script errors first, so that none goes unseen. */
 static const char ERROR_SCRIPT[] =
@@ -913,8 +1039,10 @@ static const char CHART_SCRIPT[] =
     "      var inside = !k || within(n, k);\n"
     "      var above = k && !inside && within(k, n);\n"
     "      n.g.classList.toggle('hidden', !inside && !above);\n"
-    "      if (inside) { place(n, (n.x - (k ? k.x : 0)) * scale, n.w * scale); }\n"
-    "      else if (above) { place(n, 0, W); }\n"
+    "      if (inside) {\n"
+    "        place(n, (n.x - (k ? k.x : 0)) * scale, n.w * scale);\n"
+    "      } else if (above) { place(n, 0, W); }\n"
+
     "    });\n"
     "    pinned = k;\n"
     "    root.dataset.zoom = k ? k.g.id : '';\n"
@@ -940,7 +1068,8 @@ static const char CHART_SCRIPT[] =
     " location.search);\n"
     "  });\n"
     "  link.addEventListener('click', function () {\n"
-    "    var d = document.getElementById(link.getAttribute('href').slice(1));\n"
+    "    var id = link.getAttribute('href').slice(1);\n"
+    "    var d = document.getElementById(id);\n"
     "    if (d) { d.open = true; }\n"
     "  });\n"
     "  var m = /^#zoom=(n[0-9]+)$/.exec(location.hash);\n"
@@ -1027,12 +1156,17 @@ put_page(FILE *out, const mi_model *model, const mi_import_tree *tree,
     put_totals(out, c);
     fputs("<h2>Imports by self memory</h2>\n<p>Each import&#x27;s own"
           " figures and what the walk after it found, by type.</p>\n", out);
+    mi_import_summary summary;
+    mi_import_summary_init(&summary);
     for (size_t k = 0; k < tree->n_nodes; k++) {
         size_t i = tree->by_self_bytes != NULL ? tree->by_self_bytes[k] : k;
-        if (i < tree->n_nodes && put_import(out, model, tree, i) < 0) {
+        if (i < tree->n_nodes
+            && put_import(out, model, tree, i, &summary) < 0) {
+            mi_import_summary_free(&summary);
             return -1;
         }
     }
+    mi_import_summary_free(&summary);
     fputs("</main>\n<script>\n", out);
     fputs(CHART_SCRIPT, out);
     fputs("</script>\n</body>\n</html>\n", out);

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "native/collector/format.h"
 #include "native/records.h"
 
 namespace {
@@ -573,7 +574,7 @@ TEST(ImportsHtml, OneCollapsedSectionPerImportBySelfBytes) {
               std::string::npos);
     EXPECT_NE(app.find("Classes lacking slots it added"), std::string::npos);
     EXPECT_NE(app.find("<tr><td>Config</td><td>5</td><td>1_160 B</td><td>"
-                       "1_080 B</td><td>host, port</td></tr>"),
+                       "1_080 B</td><td>2: host, port</td></tr>"),
               std::string::npos);
     EXPECT_EQ(app.find("Duplicates it added"), std::string::npos);
     // app.config's duplicate strings.
@@ -633,6 +634,44 @@ TEST(ImportsHtml, SurvivesInconsistentTrees) {
     std::string app = NodeElement(page, 3);
     EXPECT_NEAR(RectAttribute(json, "x") + RectAttribute(json, "width"),
                 RectAttribute(app, "x") + RectAttribute(app, "width"), 0.01);
+}
+
+TEST(ImportsHtml, NumbersAsTheOtherReportsWriteThem) {
+    Sample s;
+    FillSample(&s);
+    const uint64_t values[] = {0, 7, 999, 1000, 123456, 1000000,
+                               UINT64_MAX / 3, UINT64_MAX};
+    for (uint64_t v : values) {
+        s.tree.nodes[5].self_bytes = v;
+        s.tree.nodes[5].self_objects = v;
+        std::string page = Render(s);
+        char bytes[MI_FORMAT_SIZE], count[MI_FORMAT_SIZE];
+        mi_format_bytes(bytes, v);
+        mi_format_uint(count, v);
+        std::string expected = std::string("<b>missing_mod</b> \xE2\x80\x94"
+                                           " self ") +
+                               bytes + " (" + count + " objects)";
+        EXPECT_NE(page.find(expected), std::string::npos) << expected;
+    }
+    // Sums of the rows left out saturate: 15 types of UINT64_MAX / 2.
+    Sample big;
+    for (uint64_t id = 1; id <= 15; id++) {
+        big.Type(id, "t" + std::to_string(id));
+    }
+    mi_model_inventory *inv = big.Inventory(1);
+    for (uint64_t id = 1; id <= 15; id++) {
+        big.Stats(inv, id, 1, UINT64_MAX / 2);
+    }
+    big.Node("huge", 1, MI_IMPORT_NO_PARENT, 15, UINT64_MAX, 0.001, 0.001);
+    big.Finish({0});
+    std::string page = Render(big);
+    char max[MI_FORMAT_SIZE];
+    mi_format_bytes(max, UINT64_MAX);
+    EXPECT_NE(page.find(std::string("<tr class=\"others\"><td>3 other types"
+                                    "</td><td>3</td><td>") + max),
+              std::string::npos);
+    EXPECT_NE(page.find(std::string("<g class=\"all\" data-s=\"16.0 EiB")),
+              std::string::npos);
 }
 
 TEST(ImportsHtml, EmptyTree) {
