@@ -320,7 +320,9 @@ put_top_table(FILE *out, const mi_model *model, const mi_import_tree *tree,
             goto done;
         }
     }
-    else if (mi_report_text_table(out, TOP_COLUMNS, headers, cells, shown,
+    /* With `listed`, the table says "top N" when rows were left out; it
+       reads the cells of the first `shown` rows only. */
+    else if (mi_report_text_table(out, TOP_COLUMNS, headers, cells, listed,
                                   totals, options->top) < 0) {
         goto done;
     }
