@@ -707,12 +707,30 @@ put_totals(FILE *out, const chart *c)
                   tree->baseline_objects, tree->baseline_bytes);
     put_total_row(out, "imports (the chart&#x27;s top bar)", true, objects,
                   c->total);
+    if (tree->orphan_retained_objects > 0 || tree->orphan_retained_bytes > 0) {
+        put_total_row(out, "modules without an IMPORT", true,
+                      tree->orphan_retained_objects,
+                      tree->orphan_retained_bytes);
+    }
     put_total_row(out, "unattributed (found by the final walk only)",
                   tree->has_unattributed, tree->unattributed_objects,
                   tree->unattributed_bytes);
     put_total_row(out, "final inventory", tree->has_final,
                   tree->final_objects, tree->final_bytes);
-    fputs("</tbody>\n</table>\n<p>Import time (the roots&#x27; cumulative"
+    fputs("</tbody>\n</table>\n", out);
+    if (tree->retained && tree->has_final && !tree->retained_adds_up) {
+        fputs("<p class=\"banner\">WARNING: the RETAINED records add up to ",
+              out);
+        put_bytes(out, tree->retained_total_bytes);
+        fputs(" in ", out);
+        put_count(out, tree->retained_total_objects);
+        fputs(" objects, but the final inventory holds ", out);
+        put_bytes(out, tree->final_bytes);
+        fputs(" in ", out);
+        put_count(out, tree->final_objects);
+        fputs(" objects: the attribution does not add up.</p>\n", out);
+    }
+    fputs("<p>Import time (the roots&#x27; cumulative"
           " times): ", out);
     put_milliseconds(out, tree->import_seconds);
     fputs(". ", out);
@@ -1122,7 +1140,15 @@ put_page(FILE *out, const mi_model *model, const mi_import_tree *tree,
     }
     fputs("<p class=\"lead\">", out);
     put_count(out, tree->n_nodes);
-    fputs(" imports, ", out);
+    fputs(" imports", out);
+    if (tree->n_failed > 0 || tree->n_not_found > 0) {
+        fputs(" (", out);
+        put_count(out, tree->n_failed);
+        fputs(" failed, ", out);
+        put_count(out, tree->n_not_found);
+        fputs(" not found)", out);
+    }
+    fputs(", ", out);
     put_bytes(out, c->total);
     fputs(" in ", out);
     put_milliseconds(out, tree->import_seconds);

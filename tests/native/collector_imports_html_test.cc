@@ -266,6 +266,8 @@ void FillSample(Sample *s) {
     s->tree.has_unattributed = true;
     s->tree.unattributed_objects = 7;
     s->tree.unattributed_bytes = 900;
+    s->tree.n_failed = 1;
+    s->tree.n_not_found = 1;
 }
 
 std::string Render(const Sample &s) {
@@ -620,6 +622,32 @@ TEST(ImportsHtml, TotalsAndIncompleteBanner) {
     EXPECT_NE(page.find("<tr><td>final inventory</td><td>unknown</td><td>"
                         "unknown</td></tr>"),
               std::string::npos);
+    EXPECT_NE(page.find("<p class=\"lead\">6 imports (1 failed, 1 not found)"
+                        ", 10_000 B in 13.40 ms;"),
+              std::string::npos);
+    EXPECT_EQ(page.find("modules without an IMPORT"), std::string::npos);
+    EXPECT_EQ(page.find("WARNING"), std::string::npos);
+    // RETAINED records of modules no IMPORT has, and RETAINED records
+    // that do not add up to the final inventory.
+    s.tree.orphan_retained_objects = 3;
+    s.tree.orphan_retained_bytes = 330;
+    s.tree.retained = true;
+    s.tree.has_final = true;
+    s.tree.final_objects = 1100;
+    s.tree.final_bytes = 161000;
+    s.tree.retained_total_objects = 1092;
+    s.tree.retained_total_bytes = 161230;
+    page = Render(s);
+    EXPECT_NE(page.find("<tr><td>modules without an IMPORT</td><td>3</td>"
+                        "<td>330 B</td></tr>"),
+              std::string::npos);
+    EXPECT_NE(page.find("<p class=\"banner\">WARNING: the RETAINED records"
+                        " add up to 161_230 B in 1_092 objects, but the "
+                        "final inventory holds 161_000 B in 1_100 objects"),
+              std::string::npos);
+    s.tree.retained_adds_up = true;
+    EXPECT_EQ(Render(s).find("WARNING"), std::string::npos);
+
     s.model.complete = false;
     s.model.incomplete_reason = s.Str("truncated <at> byte 12");
     page = Render(s);
