@@ -9,24 +9,28 @@
 void
 mi_json_init(mi_json *json, FILE *out)
 {
-    memset(json, 0, sizeof(*json));
+    /* Not the storage: 64 KiB that need no zeros. */
     json->out = out;
+    json->depth = 0;
+    memset(json->has_items, 0, sizeof(json->has_items));
+    memset(json->compact, 0, sizeof(json->compact));
+    json->after_key = false;
+    json->failed = false;
+    mi_out_init_stream(&json->buffer, out, json->storage,
+                       sizeof(json->storage));
 }
 
 static void
+put_bytes(mi_json *json, const char *bytes, size_t length)
+{
+    mi_out_write(&json->buffer, bytes, length);
+}
+
+/* For string literals: the compiler knows their length. */
+static inline void
 put(mi_json *json, const char *s)
 {
-    if (fputs(s, json->out) == EOF) {
-        json->failed = true;
-    }
-}
-
-static void
-put_bytes(mi_json *json, const unsigned char *bytes, size_t length)
-{
-    if (length > 0 && fwrite(bytes, 1, length, json->out) != length) {
-        json->failed = true;
-    }
+    put_bytes(json, s, strlen(s));
 }
 
 static void
@@ -39,7 +43,7 @@ newline(mi_json *json)
     if (length > sizeof(indent) - 1) {
         length = sizeof(indent) - 1;
     }
-    put_bytes(json, (const unsigned char *)indent, length);
+    put_bytes(json, indent, length);
 }
 
 /* Before any value: the comma and the line break it needs. */
@@ -54,20 +58,25 @@ before_value(mi_json *json)
         return;
     }
     size_t level = json->depth - 1;
-    if (json->has_items[level]) {
-        put(json, json->compact[level] ? ", " : ",");
+    if (json->compact[level]) {
+        if (json->has_items[level]) {
+            put(json, ", ");
+        }
     }
-    if (!json->compact[level]) {
+    else {
+        if (json->has_items[level]) {
+            mi_out_putc(&json->buffer, ',');
+        }
         newline(json);
     }
     json->has_items[level] = true;
 }
 
 static void
-open_container(mi_json *json, const char *bracket, bool compact)
+open_container(mi_json *json, char bracket, bool compact)
 {
     before_value(json);
-    put(json, bracket);
+    mi_out_putc(&json->buffer, bracket);
     if (json->depth == MI_JSON_MAX_DEPTH) {
         json->failed = true;
         return;
@@ -79,7 +88,7 @@ open_container(mi_json *json, const char *bracket, bool compact)
 }
 
 static void
-close_container(mi_json *json, const char *bracket)
+close_container(mi_json *json, char bracket)
 {
     if (json->depth == 0) {
         json->failed = true;
@@ -89,90 +98,120 @@ close_container(mi_json *json, const char *bracket)
     if (json->has_items[json->depth] && !json->compact[json->depth]) {
         newline(json);
     }
-    put(json, bracket);
+    mi_out_putc(&json->buffer, bracket);
 }
 
 void
 mi_json_begin_object(mi_json *json)
 {
-    open_container(json, "{", false);
+    open_container(json, '{', false);
 }
 
 void
 mi_json_end_object(mi_json *json)
 {
-    close_container(json, "}");
+    close_container(json, '}');
 }
 
 void
 mi_json_begin_array(mi_json *json)
 {
-    open_container(json, "[", false);
+    open_container(json, '[', false);
 }
 
 void
 mi_json_begin_compact_array(mi_json *json)
 {
-    open_container(json, "[", true);
+    open_container(json, '[', true);
 }
 
 void
 mi_json_end_array(mi_json *json)
 {
-    close_container(json, "]");
+    close_container(json, ']');
+}
+
+/* Bytes of a string that go out as they are: printable ASCII but the
+   quote and the backslash. The others are escaped (ASCII) or checked as
+   UTF-8 (the rest); the NUL ends the string. */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static void
+put_escape(mi_json *json, unsigned char c)
+{
+    static const char hex_digits[] = "0123456789abcdef";
+    switch (c) {
+    case '"': put(json, "\\\""); break;
+    case '\\': put(json, "\\\\"); break;
+    case '\n': put(json, "\\n"); break;
+    case '\r': put(json, "\\r"); break;
+    case '\t': put(json, "\\t"); break;
+    default: {
+        char escape[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4],
+                          hex_digits[c & 0xF]};
+        put_bytes(json, escape, sizeof(escape));
+    }
+    }
 }
 
 static void
 put_string(mi_json *json, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;   /* bytes to copy as they are */
-    size_t left = strlen(s);
-    char escape[8];
-    put(json, "\"");
-    while (left > 0) {
-        if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
-            p++;                    /* plain ASCII: part of the run */
-            left--;
-            continue;
+    mi_out_putc(&json->buffer, '"');
+    for (;;) {
+        /* A run of bytes that go out as they are: plain ASCII and
+           well-formed UTF-8. */
+        const unsigned char *run = p;
+        bool well_formed = true;
+        size_t step = 0;
+        for (;;) {
+            while (plain_byte[*p]) {
+                p++;
+            }
+            if (*p < 0x80) {
+                break;
+            }
+            uint32_t code_point;
+            /* The NUL ends any sequence: 4 bytes are never read past
+               it. */
+            step = mi_utf8_decode(p, 4, &code_point, &well_formed);
+            if (!well_formed) {
+                break;
+            }
+            p += step;
         }
-        uint32_t code_point;
-        bool well_formed;
-        size_t step = mi_utf8_decode(p, left, &code_point, &well_formed);
-        if (well_formed && code_point >= 0x80) {
-            p += step;              /* well-formed UTF-8: part of the run */
-            left -= step;
-            continue;
-        }
-        put_bytes(json, run, (size_t)(p - run));
+        put_bytes(json, (const char *)run, (size_t)(p - run));
         if (!well_formed) {
             put(json, MI_UTF8_REPLACEMENT);
+            p += step;
         }
-        else if (code_point == '"') {
-            put(json, "\\\"");
-        }
-        else if (code_point == '\\') {
-            put(json, "\\\\");
-        }
-        else if (code_point == '\n') {
-            put(json, "\\n");
-        }
-        else if (code_point == '\r') {
-            put(json, "\\r");
-        }
-        else if (code_point == '\t') {
-            put(json, "\\t");
+        else if (*p == '\0') {
+            break;
         }
         else {
-            snprintf(escape, sizeof(escape), "\\u%04x", (unsigned)code_point);
-            put(json, escape);
+            put_escape(json, *p);
+            p++;
         }
-        p += step;
-        left -= step;
-        run = p;
     }
-    put_bytes(json, run, (size_t)(p - run));
-    put(json, "\"");
+    mi_out_putc(&json->buffer, '"');
 }
 
 void
@@ -201,19 +240,24 @@ mi_json_string(mi_json *json, const char *s)
 void
 mi_json_uint(mi_json *json, uint64_t value)
 {
-    char text[24];
     before_value(json);
-    snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
-    put(json, text);
+    mi_out_uint(&json->buffer, value);
 }
 
 void
 mi_json_int(mi_json *json, int64_t value)
 {
-    char text[24];
     before_value(json);
-    snprintf(text, sizeof(text), "%lld", (long long)value);
-    put(json, text);
+    mi_out_int(&json->buffer, value);
+}
+
+/* Whether "%.<precision>g" of `value` reads back as `value`; the text in
+   `text`. */
+static bool
+reads_back(char text[40], int precision, double value)
+{
+    snprintf(text, 40, "%.*g", precision, value);
+    return strtod(text, NULL) == value;
 }
 
 void
@@ -224,12 +268,31 @@ mi_json_double(mi_json *json, double value)
         return;
     }
     char text[40];
-    /* The shortest of %.1g to %.17g that reads back the same. */
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(text, sizeof(text), "%.*g", precision, value);
-        if (strtod(text, NULL) == value) {
-            break;
+    /* The shortest of %.1g to %.17g that reads back the same. When a
+       precision reads back, every larger one does (the nearest decimal
+       of more digits is at least as near), except perhaps for a power of
+       two, whose interval of doubles is lopsided: for those, every
+       precision in turn; for the others, a binary search. */
+    int exponent;
+    if (fabs(frexp(value, &exponent)) == 0.5 || value == 0.0) {
+        for (int precision = 1; precision <= 17; precision++) {
+            if (reads_back(text, precision, value)) {
+                break;
+            }
         }
+    }
+    else {
+        int low = 1, high = 17;     /* 17 always reads back */
+        while (low < high) {
+            int middle = (low + high) / 2;
+            if (reads_back(text, middle, value)) {
+                high = middle;
+            }
+            else {
+                low = middle + 1;
+            }
+        }
+        reads_back(text, low, value);
     }
     /* "5" would read back as an int: keep it a float. */
     if (strpbrk(text, ".e") == NULL) {
@@ -260,6 +323,9 @@ mi_json_finish(mi_json *json)
         json->failed = true;
     }
     put(json, "\n");
+    if (mi_out_flush(&json->buffer) < 0) {
+        json->failed = true;
+    }
     if (fflush(json->out) != 0 || ferror(json->out)) {
         json->failed = true;
     }
