@@ -376,9 +376,10 @@ put_argument(mi_out *out, const char *arg)
     const char *p = arg;
     for (const char *q; (q = strchr(p, '\'')) != NULL; p = q + 1) {
         put_escaped_n(out, p, (size_t)(q - p), SIZE_MAX, false);
-        mi_out_puts(out, "&#x27;&quot;&#x27;&quot;&#x27;");     /* '"'"' */
-    }
-    put_text(out, p);
+        mi_out_puts(out,
+                    "&#x27;&quot;&#x27;&quot;&#x27;");     /* '"'"' */
+                    }
+                    put_text(out, p);
     mi_out_puts(out, "&#x27;");
 }
 
@@ -436,8 +437,9 @@ put_header(page *pg)
         mi_out_puts(out, "</p>\n");
     }
     if (inventory != NULL && inventory->limit_reached) {
-        mi_out_puts(out, "<p class=\"banner warning\">OBJECTS LIMIT REACHED: the walk"
-              " stopped at ");
+        mi_out_puts(out,
+                    "<p class=\"banner warning\">OBJECTS LIMIT REACHED:"
+                    " the walk stopped at ");
         put_count(out, inventory->objects_limit);
         mi_out_puts(out, " objects with ");
         put_count(out, inventory->pending);
@@ -560,8 +562,9 @@ put_uninstantiated_body(page *pg)
     mi_out *out = pg->out;
     const mi_analysis *analysis = pg->analysis;
 
-    mi_out_puts(out, "<h2>Uninstantiated types <small>(excluding BaseException and"
-          " its subclasses)</small>: ");
+    mi_out_puts(out,
+                "<h2>Uninstantiated types <small>(excluding BaseException and"
+                " its subclasses)</small>: ");
     put_count(out, analysis->n_uninstantiated);
     mi_out_puts(out, "</h2>\n");
     if (analysis->n_uninstantiated == 0) {
@@ -792,10 +795,11 @@ put_page(page *pg)
 {
     mi_out *out = pg->out;
     errno = 0;
-    mi_out_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width,"
-          " initial-scale=1\">\n<title>");
+    mi_out_puts(out,
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                "<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width,"
+                " initial-scale=1\">\n<title>");
     mi_out_puts(out, pg->title);
     if (pg->duplicates != NULL) {
         put_text(out, pg->duplicates->type->name);
