@@ -10,11 +10,33 @@ static const char digit_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* 10 to the power of 0 to 19. */
+static const uint64_t powers_of_10[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+    100000000u, 1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+    10000000000000u, 100000000000000u, 1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u,
+};
+
+static size_t
+count_digits(uint64_t value)
+{
+    value |= 1;             /* 0 has one digit, as 1 */
+    /* 1233 / 4096 is just above log10(2): the number of digits of 2 to
+       the power of `bits`, less one, then one more when value reaches
+       the next power of 10. */
+    unsigned bits = 64 - (unsigned)__builtin_clzll(value);
+    unsigned below = (bits * 1233) >> 12;
+    return below + (value >= powers_of_10[below]);
+}
+
 size_t
 mi_format_decimal(char buffer[MI_FORMAT_DECIMAL_SIZE], uint64_t value)
 {
-    char digits[MI_FORMAT_DECIMAL_SIZE];
-    char *p = digits + sizeof(digits);
+    size_t n = count_digits(value);
+    char *p = buffer + n;
+    *p = '\0';
     while (value >= 100) {
         unsigned pair = (unsigned)(value % 100);
         value /= 100;
@@ -22,15 +44,11 @@ mi_format_decimal(char buffer[MI_FORMAT_DECIMAL_SIZE], uint64_t value)
         memcpy(p, &digit_pairs[2 * pair], 2);
     }
     if (value >= 10) {
-        p -= 2;
-        memcpy(p, &digit_pairs[2 * value], 2);
+        memcpy(p - 2, &digit_pairs[2 * value], 2);
     }
     else {
-        *--p = (char)('0' + value);
+        p[-1] = (char)('0' + value);
     }
-    size_t n = (size_t)(digits + sizeof(digits) - p);
-    memcpy(buffer, p, n);
-    buffer[n] = '\0';
     return n;
 }
 

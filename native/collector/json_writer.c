@@ -171,10 +171,32 @@ put_escape(mi_json *json, unsigned char c)
     }
 }
 
+/* `s` between quotes, escaped, then the `after_length` bytes of
+   `after`. */
 static void
-put_string(mi_json *json, const char *s)
+put_string(mi_json *json, const char *s, const char *after,
+           size_t after_length)
 {
     const unsigned char *p = (const unsigned char *)s;
+    while (plain_byte[*p]) {
+        p++;
+    }
+    size_t length = (size_t)(p - (const unsigned char *)s);
+    if (*p == '\0' && length + 2 + after_length <= MI_OUT_MIN_CAPACITY) {
+        /* Nothing to escape, as in most keys and names: one copy. */
+        char *to = mi_out_reserve(&json->buffer, length + 2 + after_length);
+        if (to != NULL) {
+            to[0] = '"';
+            memcpy(to + 1, s, length);
+            to[length + 1] = '"';
+            for (size_t i = 0; i < after_length; i++) {
+                to[length + 2 + i] = after[i];
+            }
+            mi_out_commit(&json->buffer, length + 2 + after_length);
+        }
+        return;
+    }
+    p = (const unsigned char *)s;
     mi_out_putc(&json->buffer, '"');
     for (;;) {
         /* A run of bytes that go out as they are: plain ASCII and
@@ -212,6 +234,7 @@ put_string(mi_json *json, const char *s)
         }
     }
     mi_out_putc(&json->buffer, '"');
+    put_bytes(json, after, after_length);
 }
 
 void
@@ -221,8 +244,7 @@ mi_json_key(mi_json *json, const char *key)
         json->failed = true;
     }
     before_value(json);
-    put_string(json, key);
-    put(json, ": ");
+    put_string(json, key, ": ", 2);
     json->after_key = true;
 }
 
@@ -234,7 +256,7 @@ mi_json_string(mi_json *json, const char *s)
         return;
     }
     before_value(json);
-    put_string(json, s);
+    put_string(json, s, "", 0);
 }
 
 void
@@ -272,7 +294,8 @@ mi_json_double(mi_json *json, double value)
        precision reads back, every larger one does (the nearest decimal
        of more digits is at least as near), except perhaps for a power of
        two, whose interval of doubles is lopsided: for those, every
-       precision in turn; for the others, a binary search. */
+       precision in turn; for the others, 15, then 16 and 17 or a binary
+       search below 15. */
     int exponent;
     if (fabs(frexp(value, &exponent)) == 0.5 || value == 0.0) {
         for (int precision = 1; precision <= 17; precision++) {
@@ -281,8 +304,14 @@ mi_json_double(mi_json *json, double value)
             }
         }
     }
+    else if (!reads_back(text, 15, value)) {
+        /* Most doubles that are not short need 16 or 17 digits. */
+        if (!reads_back(text, 16, value)) {
+            reads_back(text, 17, value);
+        }
+    }
     else {
-        int low = 1, high = 17;     /* 17 always reads back */
+        int low = 1, high = 15;     /* 15 reads back */
         while (low < high) {
             int middle = (low + high) / 2;
             if (reads_back(text, middle, value)) {

@@ -178,11 +178,15 @@ void
 mi_out_hex(mi_out *out, uint64_t value)
 {
     static const char hex_digits[] = "0123456789abcdef";
-    char digits[16];
-    size_t n = 0;
-    do {
-        digits[sizeof(digits) - ++n] = hex_digits[value & 0xF];
+    /* Four bits a digit; 0 has one. */
+    size_t n = (size_t)(64 - __builtin_clzll(value | 1) + 3) / 4;
+    char *p = mi_out_reserve(out, n);
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = n; i > 0; i--) {
+        p[i - 1] = hex_digits[value & 0xF];
         value >>= 4;
-    } while (value != 0);
-    mi_out_write(out, digits + sizeof(digits) - n, n);
+    }
+    mi_out_commit(out, n);
 }

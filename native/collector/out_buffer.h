@@ -6,8 +6,8 @@
  * the stream's bookkeeping, which cost more than the formatting itself.
  *
  * Errors are sticky: after the first failed write (or a failed
- * allocation) nothing more is written, and mi_out_flush returns -1 with
- * errno set to what the failure set. */
+ * allocation) nothing more is written, and every mi_out_flush returns -1
+ * with errno set to what the failure set. */
 #ifndef MI_COLLECTOR_OUT_BUFFER_H
 #define MI_COLLECTOR_OUT_BUFFER_H
 
@@ -66,7 +66,9 @@ bool mi_out_make_room(mi_out *out, size_t size);
 void mi_out_write_large(mi_out *out, const void *data, size_t size);
 
 /* Where to write up to `size` (<= MI_OUT_MIN_CAPACITY) bytes; then
-   mi_out_commit says how many were written. NULL when failed. */
+   mi_out_commit says how many were written. NULL when room cannot be
+   made because the output has failed (after a failure, what still fits
+   in the buffer is accepted, and dropped). */
 static inline char *
 mi_out_reserve(mi_out *out, size_t size)
 {
