@@ -177,6 +177,9 @@ sort_by(void *base, size_t n, size_t size,
     }
     for (size_t i = 0; i < n; i++) {
         keys[i] = key_of((const unsigned char *)base + i * size);
+        if (keys[i].text == NULL) {
+            keys[i].text = "";     /* a model built by hand may lack one */
+        }
         keys[i].prefix = string_prefix(keys[i].text);
         keys[i].index = i;
     }

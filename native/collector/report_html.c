@@ -7,8 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -376,10 +376,9 @@ put_argument(mi_out *out, const char *arg)
     const char *p = arg;
     for (const char *q; (q = strchr(p, '\'')) != NULL; p = q + 1) {
         put_escaped_n(out, p, (size_t)(q - p), SIZE_MAX, false);
-        mi_out_puts(out,
-                    "&#x27;&quot;&#x27;&quot;&#x27;");     /* '"'"' */
-                    }
-                    put_text(out, p);
+        mi_out_puts(out, "&#x27;&quot;&#x27;&quot;&#x27;");   /* '"'"' */
+    }
+    put_text(out, p);
     mi_out_puts(out, "&#x27;");
 }
 
