@@ -33,17 +33,19 @@ put(mi_json *json, const char *s)
     put_bytes(json, s, strlen(s));
 }
 
+/* A comma, a newline and two spaces per level (32 levels at most). */
+static const char comma_newline_indent[] = ",\n"
+    "                                                                ";
+
 static void
-newline(mi_json *json)
+newline(mi_json *json, bool comma)
 {
-    /* A newline and two spaces per level, in one write. */
-    static const char indent[] = "\n"
-        "                                                                ";
-    size_t length = 1 + 2 * json->depth;
-    if (length > sizeof(indent) - 1) {
-        length = sizeof(indent) - 1;
+    size_t length = 2 + 2 * json->depth;
+    if (length > sizeof(comma_newline_indent) - 1) {
+        length = sizeof(comma_newline_indent) - 1;
     }
-    put_bytes(json, indent, length);
+    /* One write, from the comma or from the newline. */
+    put_bytes(json, comma_newline_indent + !comma, length - !comma);
 }
 
 /* Before any value: the comma and the line break it needs. */
@@ -58,18 +60,14 @@ before_value(mi_json *json)
         return;
     }
     size_t level = json->depth - 1;
-    if (json->compact[level]) {
-        if (json->has_items[level]) {
-            put(json, ", ");
-        }
-    }
-    else {
-        if (json->has_items[level]) {
-            mi_out_putc(&json->buffer, ',');
-        }
-        newline(json);
-    }
+    bool comma = json->has_items[level];
     json->has_items[level] = true;
+    if (!json->compact[level]) {
+        newline(json, comma);
+    }
+    else if (comma) {
+        put_bytes(json, ", ", 2);
+    }
 }
 
 static void
@@ -96,7 +94,7 @@ close_container(mi_json *json, char bracket)
     }
     json->depth--;
     if (json->has_items[json->depth] && !json->compact[json->depth]) {
-        newline(json);
+        newline(json, false);
     }
     mi_out_putc(&json->buffer, bracket);
 }
@@ -178,26 +176,34 @@ put_string(mi_json *json, const char *s, const char *after,
            size_t after_length)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (plain_byte[*p]) {
-        p++;
-    }
-    size_t length = (size_t)(p - (const unsigned char *)s);
-    if (*p == '\0' && length + 2 + after_length <= MI_OUT_MIN_CAPACITY) {
-        /* Nothing to escape, as in most keys and names: one copy. */
-        char *to = mi_out_reserve(&json->buffer, length + 2 + after_length);
-        if (to != NULL) {
-            to[0] = '"';
-            memcpy(to + 1, s, length);
-            to[length + 1] = '"';
-            for (size_t i = 0; i < after_length; i++) {
-                to[length + 2 + i] = after[i];
-            }
-            mi_out_commit(&json->buffer, length + 2 + after_length);
+    mi_out *out = &json->buffer;
+    if (out->capacity - out->used >= MI_OUT_MIN_CAPACITY) {
+        /* Plain bytes are copied as they are checked, as far as the room
+           allows: most keys and names have nothing else, and are then
+           written whole, quotes and `after` included. */
+        char *to = out->data + out->used;
+        size_t most = MI_OUT_MIN_CAPACITY - 2 - after_length;
+        size_t n = 0;
+        to[0] = '"';
+        while (n < most && plain_byte[p[n]]) {
+            to[1 + n] = (char)p[n];
+            n++;
         }
-        return;
+        if (p[n] == '\0') {
+            to[1 + n] = '"';
+            for (size_t i = 0; i < after_length; i++) {
+                to[2 + n + i] = after[i];
+            }
+            mi_out_commit(out, 2 + n + after_length);
+            return;
+        }
+        /* Something to escape or check: the rest as below. */
+        mi_out_commit(out, 1 + n);
+        p += n;
     }
-    p = (const unsigned char *)s;
-    mi_out_putc(&json->buffer, '"');
+    else {
+        mi_out_putc(out, '"');
+    }
     for (;;) {
         /* A run of bytes that go out as they are: plain ASCII and
            well-formed UTF-8. */
