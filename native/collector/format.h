@@ -5,6 +5,7 @@
 #ifndef MI_COLLECTOR_FORMAT_H
 #define MI_COLLECTOR_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -25,6 +26,13 @@ char *mi_format_signed_bytes(char buffer[MI_FORMAT_SIZE], int64_t value);
 /* "50.0%" for 0.5 (Python's '{:.1%}': the value times 100, correctly
    rounded to one decimal; "nan%", "inf%" and "-inf%" as Python). */
 char *mi_format_percent(char buffer[MI_FORMAT_SIZE], double fraction);
+
+/* Room for mi_format_decimal's digits and NUL. */
+#define MI_FORMAT_DECIMAL_SIZE 21
+
+/* "1234567" (printf's %llu), NUL-terminated; returns the number of
+   digits. */
+size_t mi_format_decimal(char buffer[MI_FORMAT_DECIMAL_SIZE], uint64_t value);
 
 #ifdef __cplusplus
 }

@@ -12,11 +12,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "out_buffer.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define MI_JSON_MAX_DEPTH 32
+
+/* The document is formatted into a buffer of this size in the writer
+   itself, and goes to the stream in pieces of that size; all of it by
+   mi_json_finish. */
+#define MI_JSON_BUFFER_SIZE ((size_t)1 << 16)
 
 typedef struct {
     FILE *out;
@@ -25,6 +32,8 @@ typedef struct {
     bool compact[MI_JSON_MAX_DEPTH];    /* items on one line */
     bool after_key;
     bool failed;                        /* output error or misuse */
+    mi_out buffer;                      /* to `out` */
+    char storage[MI_JSON_BUFFER_SIZE];
 } mi_json;
 
 void mi_json_init(mi_json *json, FILE *out);

@@ -1,14 +1,14 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "report_html.h"
-#include "file_stream.h"
 #include "format.h"
+#include "out_buffer.h"
 #include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +27,9 @@
 #define FILE_NAME_SIZE 256
 #define TYPE_NAME_PART_MAX 200
 
+/* Pages are formatted in a buffer of this size, written when full. */
+#define HTML_BUFFER_SIZE ((size_t)1 << 20)
+
 typedef char page_file_name[FILE_NAME_SIZE];
 
 typedef struct {
@@ -35,7 +38,7 @@ typedef struct {
 } page_names;
 
 typedef struct {
-    FILE *out;
+    mi_out *out;
     const mi_model *model;
     const mi_analysis *analysis;
     const page_names *names;
@@ -73,14 +76,41 @@ displayable(uint32_t cp)
     return cp != 0xFFFD;    /* written as REPLACEMENT below anyway */
 }
 
+/* Bytes of text that go out as they are: printable ASCII and the tab,
+   but for the characters HTML escapes. The newline is not one of them
+   (it may become <br>). */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static size_t
 count_chars(const char *s, size_t len, size_t stop_after)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0, i = 0;
     while (i < len && n <= stop_after) {
-        uint32_t cp;
-        i += decode_char(p + i, len - i, &cp);
+        if (p[i] < 0x80) {
+            i++;
+        }
+        else {
+            uint32_t cp;
+            i += decode_char(p + i, len - i, &cp);
+        }
         n++;
     }
     return n;
@@ -89,13 +119,25 @@ count_chars(const char *s, size_t len, size_t stop_after)
 /* Writes at most `max_chars` characters of s[0:len], escaped; a newline
    becomes <br> when `breaks`. */
 static void
-put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars,
+put_escaped_n(mi_out *out, const char *s, size_t len, size_t max_chars,
               bool breaks)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    size_t n = 0;       /* characters so far */
     size_t run = 0;     /* start of the bytes to copy as they are */
-    for (size_t n = 0; i < len && n < max_chars; n++) {
+    while (i < len && n < max_chars) {
+        if (plain_byte[p[i]]) {
+            /* One character per byte, as far as the limits allow. */
+            size_t stop = len - i < max_chars - n ? len - i : max_chars - n;
+            size_t k = 1;
+            while (k < stop && plain_byte[p[i + k]]) {
+                k++;
+            }
+            i += k;
+            n += k;
+            continue;
+        }
         uint32_t cp;
         size_t width = decode_char(p + i, len - i, &cp);
         const char *replacement;
@@ -111,17 +153,18 @@ put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars,
         }
         if (replacement != NULL) {
             /* Copy what came before in one write, then the entity. */
-            fwrite(p + run, 1, i - run, out);
-            fputs(replacement, out);
+            mi_out_write(out, p + run, i - run);
+            mi_out_puts(out, replacement);
             run = i + width;
         }
         i += width;
+        n++;
     }
-    fwrite(p + run, 1, i - run, out);
+    mi_out_write(out, p + run, i - run);
 }
 
 static void
-put_text(FILE *out, const char *s)
+put_text(mi_out *out, const char *s)
 {
     if (s != NULL) {
         put_escaped_n(out, s, strlen(s), SIZE_MAX, false);
@@ -129,7 +172,7 @@ put_text(FILE *out, const char *s)
 }
 
 static void
-put_text_or(FILE *out, const char *s, const char *fallback)
+put_text_or(mi_out *out, const char *s, const char *fallback)
 {
     put_text(out, s != NULL ? s : fallback);
 }
@@ -138,31 +181,31 @@ put_text_or(FILE *out, const char *s, const char *fallback)
 
 /* Digits grouped by three with '_', as Python's '{:_}' does. */
 static void
-put_count(FILE *out, uint64_t value)
+put_count(mi_out *out, uint64_t value)
 {
     char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_uint(buffer, value), out);
+    mi_out_puts(out, mi_format_uint(buffer, value));
 }
 
 static void
-put_bytes(FILE *out, uint64_t value)
+put_bytes(mi_out *out, uint64_t value)
 {
     char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_bytes(buffer, value), out);
+    mi_out_puts(out, mi_format_bytes(buffer, value));
 }
 
 static void
-put_signed_bytes(FILE *out, int64_t value)
+put_signed_bytes(mi_out *out, int64_t value)
 {
     char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_signed_bytes(buffer, value), out);
+    mi_out_puts(out, mi_format_signed_bytes(buffer, value));
 }
 
 static void
-put_percent(FILE *out, double ratio)
+put_percent(mi_out *out, double ratio)
 {
     char buffer[MI_FORMAT_SIZE];
-    fputs(mi_format_percent(buffer, ratio), out);
+    mi_out_puts(out, mi_format_percent(buffer, ratio));
 }
 
 /* ---- Cells ---- */
@@ -170,94 +213,101 @@ put_percent(FILE *out, double ratio)
 static void
 details_open(page *pg, unsigned column)
 {
-    fprintf(pg->out, "<details name=\"t%uc%u\"><summary>", pg->tables,
-            column);
+    mi_out_puts(pg->out, "<details name=\"t");
+    mi_out_uint(pg->out, pg->tables);
+    mi_out_putc(pg->out, 'c');
+    mi_out_uint(pg->out, column);
+    mi_out_puts(pg->out, "\"><summary>");
 }
 
 static void
 details_middle(page *pg)
 {
-    fputs("</summary><div class=\"details\">", pg->out);
+    mi_out_puts(pg->out, "</summary><div class=\"details\">");
 }
 
 static void
 details_close(page *pg)
 {
-    fputs("</div></details>", pg->out);
+    mi_out_puts(pg->out, "</div></details>");
 }
 
 /* "<class 'x'> at 0x..." */
 static void
-put_type_identity(FILE *out, const mi_model_type *type)
+put_type_identity(mi_out *out, const mi_model_type *type)
 {
     put_text(out, type->repr);
-    fprintf(out, " at 0x%" PRIx64, type->address);
+    mi_out_puts(out, " at 0x");
+    mi_out_hex(out, type->address);
 }
 
 static void
 put_type_cell(page *pg, unsigned column, const mi_model_type *type)
 {
-    fputs("<td>", pg->out);
+    mi_out_puts(pg->out, "<td>");
     details_open(pg, column);
     put_text(pg->out, type->name);
     details_middle(pg);
     put_type_identity(pg->out, type);
     details_close(pg);
-    fputs("</td>", pg->out);
+    mi_out_puts(pg->out, "</td>");
 }
 
 /* "refcounts:" then "immortal (N×)" and "refcount (N×)" lines, then a
    blank line, "addresses:" and the addresses, "…" between the lowest and
    the highest when they are only a sample. */
 static void
-put_instances_details(FILE *out, uint64_t instances, uint64_t immortal,
+put_instances_details(mi_out *out, uint64_t instances, uint64_t immortal,
                       const mi_key_count *refcounts, size_t n_refcounts,
                       const uint64_t *addresses, size_t n_addresses)
 {
-    fputs("refcounts:", out);
+    mi_out_puts(out, "refcounts:");
     if (immortal > 0) {
-        fputs("<br>immortal (", out);
+        mi_out_puts(out, "<br>immortal (");
         put_count(out, immortal);
-        fputs(TIMES ")", out);
+        mi_out_puts(out, TIMES ")");
     }
     for (size_t i = 0; i < n_refcounts; i++) {
-        fputs("<br>", out);
+        mi_out_puts(out, "<br>");
         put_count(out, refcounts[i].key);
-        fputs(" (", out);
+        mi_out_puts(out, " (");
         put_count(out, refcounts[i].count);
-        fputs(TIMES ")", out);
+        mi_out_puts(out, TIMES ")");
     }
-    fputs("<br><br>addresses:", out);
+    mi_out_puts(out, "<br><br>addresses:");
     bool sample = instances > n_addresses;
     size_t low = (n_addresses + 1) / 2;
     for (size_t i = 0; i < n_addresses; i++) {
         if (sample && i == low) {
-            fputs("<br>" ELLIPSIS, out);
+            mi_out_puts(out, "<br>" ELLIPSIS);
         }
-        fprintf(out, "<br>0x%" PRIx64, addresses[i]);
+        mi_out_puts(out, "<br>0x");
+        mi_out_hex(out, addresses[i]);
     }
     if (sample && n_addresses == 0) {
-        fputs("<br>" ELLIPSIS, out);
+        mi_out_puts(out, "<br>" ELLIPSIS);
     }
 }
 
 static void
 put_header_cells(page *pg, const char *const *headers, size_t n)
 {
-    FILE *out = pg->out;
-    fputs("<table>\n<thead><tr>", out);
+    mi_out *out = pg->out;
+    mi_out_puts(out, "<table>\n<thead><tr>");
     for (size_t i = 0; i < n; i++) {
-        fputs("<th>", out);
+        mi_out_puts(out, "<th>");
         put_text(out, headers[i]);
-        fputs("</th>", out);
+        mi_out_puts(out, "</th>");
     }
-    fputs("</tr></thead>\n<tbody>\n", out);
+    mi_out_puts(out, "</tr></thead>\n<tbody>\n");
 }
 
 static void
-put_none_found(FILE *out, const char *note)
+put_none_found(mi_out *out, const char *note)
 {
-    fprintf(out, "<p>None found%s.</p>\n", note);
+    mi_out_puts(out, "<p>None found");
+    mi_out_puts(out, note);
+    mi_out_puts(out, ".</p>\n");
 }
 
 /* ---- Page frame ---- */
@@ -291,11 +341,11 @@ static const char STYLE[] =
     "ul.types { list-style: none; padding-left: 0; }\n";
 
 static void
-put_date(FILE *out, double wall_clock)
+put_date(mi_out *out, double wall_clock)
 {
     /* Up to the year 9999, where the format stays four digits. */
     if (!(wall_clock >= 0.0 && wall_clock < 253402300800.0)) {
-        fputs("unknown", out);
+        mi_out_puts(out, "unknown");
         return;
     }
     time_t seconds = (time_t)wall_clock;
@@ -303,16 +353,16 @@ put_date(FILE *out, double wall_clock)
     char buf[32];
     if (gmtime_r(&seconds, &tm) == NULL ||
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        fputs("unknown", out);
+        mi_out_puts(out, "unknown");
         return;
     }
-    fputs(buf, out);
+    mi_out_puts(out, buf);
 }
 
 /* The command line as a POSIX shell would take it back: arguments made
    only of safe characters as they are, the others in single quotes. */
 static void
-put_argument(FILE *out, const char *arg)
+put_argument(mi_out *out, const char *arg)
 {
     static const char safe[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -322,131 +372,135 @@ put_argument(FILE *out, const char *arg)
         put_text(out, arg);
         return;
     }
-    fputs("&#x27;", out);
+    mi_out_puts(out, "&#x27;");
     const char *p = arg;
     for (const char *q; (q = strchr(p, '\'')) != NULL; p = q + 1) {
         put_escaped_n(out, p, (size_t)(q - p), SIZE_MAX, false);
-        fputs("&#x27;&quot;&#x27;&quot;&#x27;", out);     /* '"'"' */
+        mi_out_puts(out, "&#x27;&quot;&#x27;&quot;&#x27;");   /* '"'"' */
     }
     put_text(out, p);
-    fputs("&#x27;", out);
+    mi_out_puts(out, "&#x27;");
 }
 
 static void
 put_nav_link(page *pg, const char *href, const char *label)
 {
     /* Every href is one of ours: [A-Za-z0-9._-] only. */
-    fprintf(pg->out, "<a href=\"%s\"%s>", href,
-            strcmp(href, pg->file_name) == 0 ? " aria-current=\"page\"" : "");
+    mi_out_puts(pg->out, "<a href=\"");
+    mi_out_puts(pg->out, href);
+    mi_out_puts(pg->out, strcmp(href, pg->file_name) == 0
+                             ? "\" aria-current=\"page\">" : "\">");
     put_text(pg->out, label);
-    fputs("</a>", pg->out);
+    mi_out_puts(pg->out, "</a>");
 }
 
 static void
 put_nav(page *pg)
 {
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     const mi_analysis *analysis = pg->analysis;
-    fputs("<nav>", out);
+    mi_out_puts(out, "<nav>");
     put_nav_link(pg, MI_HTML_TYPES_PAGE, "Types by memory usage");
-    fputs(" | ", out);
+    mi_out_puts(out, " | ");
     put_nav_link(pg, MI_HTML_UNINSTANTIATED_PAGE, "Uninstantiated types");
-    fputs(" | ", out);
+    mi_out_puts(out, " | ");
     put_nav_link(pg, MI_HTML_SLOTS_PAGE, "Classes lacking slots");
-    fputs(" | Duplicates:", out);
+    mi_out_puts(out, " | Duplicates:");
     bool any = false;
     for (size_t i = 0; i < pg->names->n_duplicates; i++) {
         if (pg->names->duplicates[i][0] == '\0') {
             continue;
         }
-        fputs(any ? ", " : " ", out);
+        mi_out_puts(out, any ? ", " : " ");
         put_nav_link(pg, pg->names->duplicates[i],
                      analysis->duplicate_summary[i].type->name);
         any = true;
     }
     if (!any) {
-        fputs(" none", out);
+        mi_out_puts(out, " none");
     }
-    fputs("</nav>\n", out);
+    mi_out_puts(out, "</nav>\n");
 }
 
 static void
 put_header(page *pg)
 {
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     const mi_model *model = pg->model;
     const mi_model_inventory *inventory = pg->analysis->inventory;
 
-    fputs("<header>\n<h1>Memory inventory</h1>\n", out);
+    mi_out_puts(out, "<header>\n<h1>Memory inventory</h1>\n");
     if (!model->complete) {
-        fputs("<p class=\"banner\">INCOMPLETE: ", out);
+        mi_out_puts(out, "<p class=\"banner\">INCOMPLETE: ");
         put_text_or(out, model->incomplete_reason, "unknown reason");
-        fputs("</p>\n", out);
+        mi_out_puts(out, "</p>\n");
     }
     if (inventory != NULL && inventory->limit_reached) {
-        fputs("<p class=\"banner warning\">OBJECTS LIMIT REACHED: the walk"
-              " stopped at ", out);
+        mi_out_puts(out,
+                    "<p class=\"banner warning\">OBJECTS LIMIT REACHED:"
+                    " the walk stopped at ");
         put_count(out, inventory->objects_limit);
-        fputs(" objects with ", out);
+        mi_out_puts(out, " objects with ");
         put_count(out, inventory->pending);
-        fputs(" left to examine; these tables are partial.</p>\n", out);
+        mi_out_puts(out,
+                    " left to examine; these tables are partial.</p>\n");
     }
-    fputs("<p>Python version: ", out);
+    mi_out_puts(out, "<p>Python version: ");
     put_text_or(out, model->has_header ? model->python_version : NULL,
                 "unknown");
-    fputs("<br>\nDate: ", out);
+    mi_out_puts(out, "<br>\nDate: ");
     if (model->has_header) {
         put_date(out, model->wall_clock);
     }
     else {
-        fputs("unknown", out);
+        mi_out_puts(out, "unknown");
     }
-    fputs("<br>\nProcess ID: ", out);
+    mi_out_puts(out, "<br>\nProcess ID: ");
     if (model->has_header) {
-        fprintf(out, "%" PRIu64, model->pid);
+        mi_out_uint(out, model->pid);
     }
     else {
-        fputs("unknown", out);
+        mi_out_puts(out, "unknown");
     }
-    fputs("<br>\nCommand line: <code>", out);
+    mi_out_puts(out, "<br>\nCommand line: <code>");
     for (size_t i = 0; i < model->n_argv; i++) {
         if (i > 0) {
-            fputc(' ', out);
+            mi_out_putc(out, ' ');
         }
         put_argument(out, model->argv[i]);
     }
-    fputs("</code>", out);
+    mi_out_puts(out, "</code>");
     if (inventory != NULL) {
-        fputs("<br>\nObjects found: ", out);
+        mi_out_puts(out, "<br>\nObjects found: ");
         put_count(out, inventory->objects);
-        fputs(" (", out);
+        mi_out_puts(out, " (");
         put_bytes(out, inventory->bytes);
-        fputs(")", out);
+        mi_out_puts(out, ")");
     }
-    fputs("</p>\n<details><summary>Loaded modules: ", out);
+    mi_out_puts(out, "</p>\n<details><summary>Loaded modules: ");
     put_count(out, model->n_loaded_modules);
-    fputs("</summary><div class=\"details\">", out);
+    mi_out_puts(out, "</summary><div class=\"details\">");
     for (size_t i = 0; i < model->n_loaded_modules; i++) {
         if (i > 0) {
-            fputs(", ", out);
+            mi_out_puts(out, ", ");
         }
         put_text(out, model->loaded_modules[i]);
     }
-    fputs("</div></details>\n", out);
+    mi_out_puts(out, "</div></details>\n");
     if (model->has_imports && model->n_failed_imports > 0) {
-        fputs("<details><summary>Failed imports: ", out);
+        mi_out_puts(out, "<details><summary>Failed imports: ");
         put_count(out, model->n_failed_imports);
-        fputs("</summary><div class=\"details\">", out);
+        mi_out_puts(out, "</summary><div class=\"details\">");
         for (size_t i = 0; i < model->n_failed_imports; i++) {
             if (i > 0) {
-                fputs(", ", out);
+                mi_out_puts(out, ", ");
             }
             put_text(out, model->failed_imports[i]);
         }
-        fputs("</div></details>\n", out);
+        mi_out_puts(out, "</div></details>\n");
     }
     put_nav(pg);
-    fputs("</header>\n", out);
+    mi_out_puts(out, "</header>\n");
 }
 
 /* ---- Pages ---- */
@@ -458,10 +512,10 @@ put_types_body(page *pg)
         "type", "cumulated memory usage", "instances found",
         "average memory usage per instance",
     };
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     const mi_analysis *analysis = pg->analysis;
 
-    fputs("<h2>Types by intrinsic memory usage</h2>\n", out);
+    mi_out_puts(out, "<h2>Types by intrinsic memory usage</h2>\n");
     if (analysis->n_types == 0) {
         put_none_found(out, "");
         return;
@@ -471,11 +525,11 @@ put_types_body(page *pg)
     for (size_t i = 0; i < analysis->n_types; i++) {
         const mi_type_row *row = &analysis->types[i];
         const mi_model_type_stats *stats = row->stats;
-        fputs("<tr>", out);
+        mi_out_puts(out, "<tr>");
         put_type_cell(pg, 1, row->type);
-        fputs("<td>", out);
+        mi_out_puts(out, "<td>");
         put_bytes(out, stats->bytes);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         details_open(pg, 3);
         put_count(out, stats->instances);
         details_middle(pg);
@@ -483,48 +537,49 @@ put_types_body(page *pg)
                               stats->refcounts, stats->n_refcounts,
                               stats->addresses, stats->n_addresses);
         details_close(pg);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_bytes(out, stats->instances ? stats->bytes / stats->instances
                                         : 0);
-        fputs("</td></tr>\n", out);
+        mi_out_puts(out, "</td></tr>\n");
     }
-    fputs("</tbody>\n<tfoot><tr><td>total: ", out);
+    mi_out_puts(out, "</tbody>\n<tfoot><tr><td>total: ");
     put_count(out, analysis->n_types);
-    fputs("</td><td>", out);
+    mi_out_puts(out, "</td><td>");
     put_bytes(out, analysis->total_bytes);
-    fputs("</td><td>", out);
+    mi_out_puts(out, "</td><td>");
     put_count(out, analysis->total_instances);
-    fputs("</td><td>", out);
+    mi_out_puts(out, "</td><td>");
     put_bytes(out, analysis->total_instances
                        ? analysis->total_bytes / analysis->total_instances
                        : 0);
-    fputs("</td></tr></tfoot>\n</table>\n", out);
+    mi_out_puts(out, "</td></tr></tfoot>\n</table>\n");
 }
 
 static void
 put_uninstantiated_body(page *pg)
 {
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     const mi_analysis *analysis = pg->analysis;
 
-    fputs("<h2>Uninstantiated types <small>(excluding BaseException and"
-          " its subclasses)</small>: ", out);
+    mi_out_puts(out,
+                "<h2>Uninstantiated types <small>(excluding BaseException and"
+                " its subclasses)</small>: ");
     put_count(out, analysis->n_uninstantiated);
-    fputs("</h2>\n", out);
+    mi_out_puts(out, "</h2>\n");
     if (analysis->n_uninstantiated == 0) {
         put_none_found(out, "");
         return;
     }
-    fputs("<ul class=\"types\">\n", out);
+    mi_out_puts(out, "<ul class=\"types\">\n");
     for (size_t i = 0; i < analysis->n_uninstantiated; i++) {
         const mi_model_type *type = analysis->uninstantiated[i];
-        fputs("<li><details><summary>", out);
+        mi_out_puts(out, "<li><details><summary>");
         put_text(out, type->name);
-        fputs("</summary><div class=\"details\">", out);
+        mi_out_puts(out, "</summary><div class=\"details\">");
         put_type_identity(out, type);
-        fputs("</div></details></li>\n", out);
+        mi_out_puts(out, "</div></details></li>\n");
     }
-    fputs("</ul>\n", out);
+    mi_out_puts(out, "</ul>\n");
 }
 
 /* The original knows of uninstantiated classes' attributes only from
@@ -543,27 +598,27 @@ before_python_3_13(const mi_model *model)
 static void
 put_missing_slots_cell(page *pg, const mi_slots_row *row, bool shares)
 {
-    FILE *out = pg->out;
-    fputs("<td>", out);
+    mi_out *out = pg->out;
+    mi_out_puts(out, "<td>");
     details_open(pg, 5);
     put_count(out, row->n_missing_slots);
     details_middle(pg);
     for (size_t i = 0; i < row->n_missing_slots; i++) {
         if (i > 0) {
-            fputs("<br>", out);
+            mi_out_puts(out, "<br>");
         }
         put_text(out, row->missing_slots[i].name);
         if (shares) {
-            fputs(" (in ", out);
+            mi_out_puts(out, " (in ");
             put_percent(out, row->instances
                                  ? (double)row->missing_slots[i].count /
                                        (double)row->instances
                                  : 0.0);
-            fputs(" of instances)", out);
+            mi_out_puts(out, " of instances)");
         }
     }
     details_close(pg);
-    fputs("</td>", out);
+    mi_out_puts(out, "</td>");
 }
 
 static void
@@ -578,10 +633,10 @@ put_slots_body(page *pg)
         "__dict__ memory usage per instance",
         "memory reduction per instance", "detected missing slots",
     };
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     const mi_analysis *analysis = pg->analysis;
 
-    fputs("<h2>Instantiated classes lacking slots</h2>\n", out);
+    mi_out_puts(out, "<h2>Instantiated classes lacking slots</h2>\n");
     if (analysis->n_lacking_slots == 0) {
         put_none_found(out, "");
     }
@@ -592,45 +647,45 @@ put_slots_body(page *pg)
         put_header_cells(pg, headers, sizeof(headers) / sizeof(headers[0]));
         for (size_t i = 0; i < analysis->n_lacking_slots; i++) {
             const mi_slots_row *row = &analysis->lacking_slots[i];
-            fputs("<tr>", out);
+            mi_out_puts(out, "<tr>");
             put_type_cell(pg, 1, row->type);
-            fputs("<td>", out);
+            mi_out_puts(out, "<td>");
             put_signed_bytes(out, row->savable_bytes);
-            fputs("</td><td>", out);
+            mi_out_puts(out, "</td><td>");
             put_bytes(out, row->dict_bytes);
-            fputs("</td><td>", out);
+            mi_out_puts(out, "</td><td>");
             put_percent(out, row->reduction);
-            fputs("</td>", out);
+            mi_out_puts(out, "</td>");
             put_missing_slots_cell(pg, row, true);
-            fputs("<td>", out);
+            mi_out_puts(out, "<td>");
             put_count(out, row->instances);
-            fputs("</td></tr>\n", out);
+            mi_out_puts(out, "</td></tr>\n");
             savable += row->savable_bytes;
             dict_bytes += row->dict_bytes;
             missing += row->n_missing_slots;
             instances += row->instances;
         }
-        fputs("</tbody>\n<tfoot><tr><td>total: ", out);
+        mi_out_puts(out, "</tbody>\n<tfoot><tr><td>total: ");
         put_count(out, analysis->n_lacking_slots);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_signed_bytes(out, savable);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_bytes(out, dict_bytes);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         if (dict_bytes > 0) {
             put_percent(out, (double)savable / (double)dict_bytes);
         }
         else {
-            fputs("NaN", out);
+            mi_out_puts(out, "NaN");
         }
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_count(out, missing);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_count(out, instances);
-        fputs("</td></tr></tfoot>\n</table>\n", out);
+        mi_out_puts(out, "</td></tr></tfoot>\n</table>\n");
     }
 
-    fputs("<h2>Uninstantiated classes lacking slots</h2>\n", out);
+    mi_out_puts(out, "<h2>Uninstantiated classes lacking slots</h2>\n");
     if (analysis->n_uninstantiated_lacking_slots == 0) {
         put_none_found(out, before_python_3_13(pg->model)
                                 ? " (requires Python \xE2\x89\xA5 3.13)"
@@ -644,24 +699,24 @@ put_slots_body(page *pg)
                          sizeof(uninstantiated_headers[0]));
     for (size_t i = 0; i < analysis->n_uninstantiated_lacking_slots; i++) {
         const mi_slots_row *row = &analysis->uninstantiated_lacking_slots[i];
-        fputs("<tr>", out);
+        mi_out_puts(out, "<tr>");
         put_type_cell(pg, 1, row->type);
-        fputs("<td>", out);
+        mi_out_puts(out, "<td>");
         put_signed_bytes(out, row->savable_bytes);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_bytes(out, row->dict_bytes);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         put_percent(out, row->reduction);
-        fputs("</td>", out);
+        mi_out_puts(out, "</td>");
         put_missing_slots_cell(pg, row, false);
-        fputs("</tr>\n", out);
+        mi_out_puts(out, "</tr>\n");
         missing += row->n_missing_slots;
     }
-    fputs("</tbody>\n<tfoot><tr><td>total: ", out);
+    mi_out_puts(out, "</tbody>\n<tfoot><tr><td>total: ");
     put_count(out, analysis->n_uninstantiated_lacking_slots);
-    fputs("</td><td></td><td></td><td></td><td>", out);
+    mi_out_puts(out, "</td><td></td><td></td><td></td><td>");
     put_count(out, missing);
-    fputs("</td></tr></tfoot>\n</table>\n", out);
+    mi_out_puts(out, "</td></tr></tfoot>\n</table>\n");
 }
 
 /* The repr, cut to REPR_CELL_CHARS characters with its end in the
@@ -669,21 +724,21 @@ put_slots_body(page *pg)
 static void
 put_repr_cell(page *pg, const char *repr)
 {
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     size_t len = strlen(repr);
-    fputs("<td>", out);
+    mi_out_puts(out, "<td>");
     if (count_chars(repr, len, REPR_CELL_CHARS) <= REPR_CELL_CHARS) {
         put_escaped_n(out, repr, len, SIZE_MAX, false);
     }
     else {
         details_open(pg, 1);
         put_escaped_n(out, repr, len, REPR_CELL_CHARS - 1, false);
-        fputs(ELLIPSIS, out);
+        mi_out_puts(out, ELLIPSIS);
         details_middle(pg);
         put_escaped_n(out, repr, len, SIZE_MAX, true);
         details_close(pg);
     }
-    fputs("</td>", out);
+    mi_out_puts(out, "</td>");
 }
 
 static void
@@ -693,12 +748,12 @@ put_duplicates_body(page *pg)
     const char *name =
         summary->type->name != NULL ? summary->type->name : "";
     const char *const headers[] = {name, "savable memory", "instances"};
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     bool is_str = strcmp(name, "str") == 0;
 
-    fputs("<h2>Duplicate ", out);
+    mi_out_puts(out, "<h2>Duplicate ");
     put_text(out, name);
-    fputs(" instances</h2>\n", out);
+    mi_out_puts(out, " instances</h2>\n");
     if (summary->n_duplicates == 0) {
         put_none_found(out, "");
         return;
@@ -707,51 +762,52 @@ put_duplicates_body(page *pg)
     put_header_cells(pg, headers, sizeof(headers) / sizeof(headers[0]));
     for (size_t i = 0; i < summary->n_duplicates; i++) {
         const mi_model_duplicate *d = summary->duplicates[i];
-        fputs("<tr>", out);
+        mi_out_puts(out, "<tr>");
         put_repr_cell(pg, d->repr != NULL ? d->repr : "");
-        fputs("<td>", out);
+        mi_out_puts(out, "<td>");
         put_bytes(out, d->copies > 0 ? d->size * (d->copies - 1) : 0);
-        fputs("</td><td>", out);
+        mi_out_puts(out, "</td><td>");
         details_open(pg, 3);
         put_count(out, d->copies);
         details_middle(pg);
         if (is_str) {
-            fputs("interned: ", out);
+            mi_out_puts(out, "interned: ");
             put_count(out, d->interned);
-            fputs("<br><br>", out);
+            mi_out_puts(out, "<br><br>");
         }
         put_instances_details(out, d->copies, d->immortal, d->refcounts,
                               d->n_refcounts, d->addresses, d->n_addresses);
         details_close(pg);
-        fputs("</td></tr>\n", out);
+        mi_out_puts(out, "</td></tr>\n");
     }
-    fputs("</tbody>\n<tfoot><tr><td>total: ", out);
+    mi_out_puts(out, "</tbody>\n<tfoot><tr><td>total: ");
     put_count(out, summary->n_duplicates);
-    fputs("</td><td>", out);
+    mi_out_puts(out, "</td><td>");
     put_bytes(out, summary->savable_bytes);
-    fputs("</td><td>", out);
+    mi_out_puts(out, "</td><td>");
     put_count(out, summary->duplicate_instances + summary->values);
-    fputs("</td></tr></tfoot>\n</table>\n", out);
+    mi_out_puts(out, "</td></tr></tfoot>\n</table>\n");
 }
 
 static int
 put_page(page *pg)
 {
-    FILE *out = pg->out;
+    mi_out *out = pg->out;
     errno = 0;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width,"
-          " initial-scale=1\">\n<title>", out);
-    fputs(pg->title, out);
+    mi_out_puts(out,
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                "<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width,"
+                " initial-scale=1\">\n<title>");
+    mi_out_puts(out, pg->title);
     if (pg->duplicates != NULL) {
         put_text(out, pg->duplicates->type->name);
     }
-    fputs(" - memory inventory</title>\n<style>\n", out);
-    fputs(STYLE, out);
-    fputs("</style>\n</head>\n<body>\n", out);
+    mi_out_puts(out, " - memory inventory</title>\n<style>\n");
+    mi_out_puts(out, STYLE);
+    mi_out_puts(out, "</style>\n</head>\n<body>\n");
     put_header(pg);
-    fputs("<main>\n", out);
+    mi_out_puts(out, "<main>\n");
     if (pg->duplicates != NULL) {
         put_duplicates_body(pg);
     }
@@ -764,14 +820,8 @@ put_page(page *pg)
     else {
         put_slots_body(pg);
     }
-    fputs("</main>\n</body>\n</html>\n", out);
-    if (fflush(out) != 0 || ferror(out)) {
-        if (errno == 0) {
-            errno = EIO;
-        }
-        return -1;
-    }
-    return 0;
+    mi_out_puts(out, "</main>\n</body>\n</html>\n");
+    return mi_out_flush(out);
 }
 
 /* ---- File names ---- */
@@ -863,8 +913,10 @@ find_page(page *pg, const char *file_name)
     return false;
 }
 
+/* Writes the page `pg` points at through `storage` (`capacity` bytes),
+   with write(2): a page in as few calls as its size allows. */
 static int
-write_file(page *pg, int dir_fd)
+write_file(page *pg, int dir_fd, char *storage, size_t capacity)
 {
     int fd = openat(dir_fd, pg->file_name,
                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
@@ -872,20 +924,13 @@ write_file(page *pg, int dir_fd)
     if (fd < 0) {
         return -1;
     }
-    FILE *out = fdopen(fd, "w");
-    if (out == NULL) {
-        int saved = errno;
-        close(fd);
-        unlinkat(dir_fd, pg->file_name, 0);
-        errno = saved;
-        return -1;
-    }
-    mi_file_stream_tune(out);
-    pg->out = out;
+    mi_out out;
+    mi_out_init_fd(&out, fd, storage, capacity);
+    pg->out = &out;
     pg->tables = 0;
     int rc = put_page(pg);
     int saved = errno;
-    if (fclose(out) != 0 && rc == 0) {
+    if (close(fd) != 0 && rc == 0) {
         rc = -1;
         saved = errno;
     }
@@ -905,6 +950,12 @@ mi_report_html_write(const mi_model *model, const mi_analysis *analysis,
     if (name_pages(analysis, &names) < 0) {
         return -1;
     }
+    char *storage = malloc(HTML_BUFFER_SIZE);
+    if (storage == NULL) {
+        free(names.duplicates);
+        errno = ENOMEM;
+        return -1;
+    }
     page pg = {.model = model, .analysis = analysis, .names = &names};
     int rc = 0;
     const char *fixed[] = {
@@ -912,15 +963,16 @@ mi_report_html_write(const mi_model *model, const mi_analysis *analysis,
     };
     for (size_t i = 0; rc == 0 && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         find_page(&pg, fixed[i]);
-        rc = write_file(&pg, dir_fd);
+        rc = write_file(&pg, dir_fd, storage, HTML_BUFFER_SIZE);
     }
     for (size_t i = 0; rc == 0 && i < names.n_duplicates; i++) {
         if (names.duplicates[i][0] != '\0') {
             find_page(&pg, names.duplicates[i]);
-            rc = write_file(&pg, dir_fd);
+            rc = write_file(&pg, dir_fd, storage, HTML_BUFFER_SIZE);
         }
     }
     int saved = errno;
+    free(storage);
     free(names.duplicates);
     errno = saved;
     return rc;
@@ -934,11 +986,26 @@ mi_report_html_write_page(FILE *out, const mi_model *model,
     if (name_pages(analysis, &names) < 0) {
         return -1;
     }
-    page pg = {.out = out, .model = model, .analysis = analysis,
+    mi_out buffer;
+    page pg = {.out = &buffer, .model = model, .analysis = analysis,
                .names = &names};
     int rc;
     if (find_page(&pg, file_name)) {
-        rc = put_page(&pg);
+        if (mi_out_open_stream(&buffer, out) < 0) {
+            rc = -1;
+        }
+        else {
+            rc = put_page(&pg);
+        }
+        int saved = errno;
+        mi_out_close(&buffer);
+        errno = saved;
+        if (rc == 0 && (fflush(out) != 0 || ferror(out))) {
+            if (errno == 0) {
+                errno = EIO;
+            }
+            rc = -1;
+        }
     }
     else {
         errno = ENOENT;

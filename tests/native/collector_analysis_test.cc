@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,10 @@ using mi_test::Decode;
 using mi_test::InventorySpec;
 using mi_test::Reason;
 using mi_test::Recording;
+using mi_test::Ids;
+using mi_test::Names;
 using mi_test::StatsSpec;
+using mi_test::Strings;
 using mi_test::TypeSpec;
 
 // A model decoded from a recording, and its analysis of scope 0.
@@ -264,6 +269,132 @@ TEST(CollectorAnalysis, SlotsOrderAndEdgeCases) {
     ASSERT_EQ(a.n_uninstantiated_lacking_slots, 1u);
     EXPECT_EQ(a.uninstantiated_lacking_slots[0].savable_bytes, 84);
     EXPECT_EQ(a.uninstantiated_lacking_slots[0].n_missing_slots, 2u);
+}
+
+// Strings that tie on their first 8 bytes (or end within them), with
+// bytes above 0x7F, in no particular order: the orders are strcmp's
+// (bytes unsigned), then the model's for equal strings.
+const std::vector<std::string> kTiedStrings = {
+    "__init__x", "__init__", "__init_", "abcdefgh\xc3\xa9", "abcdefgh~",
+    "abcdefghij", "abcdefgh", "__init__", "\xc3\xa9t\xc3\xa9", "Z",
+    "abcdefghi", "__init__subclass__", "__init__x", "abcdefg", "a",
+    "__init__sub", "ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "ZZZZZZZZZZZZZZZZZZZZZZZZZY",
+};
+
+// The indices of `strings` in strcmp's order, ties in index order.
+std::vector<size_t> StrcmpOrder(const std::vector<std::string> &strings) {
+    std::vector<size_t> order(strings.size());
+    for (size_t i = 0; i < order.size(); i++) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+        return std::strcmp(strings[x].c_str(), strings[y].c_str()) < 0;
+    });
+    return order;
+}
+
+TEST(CollectorAnalysis, NamesAndReprsTiedOnTheirFirstBytesSortAsStrcmp) {
+    const std::vector<std::string> &names = kTiedStrings;
+    Recording r;
+    r.Header();
+    for (size_t i = 0; i < names.size(); i++) {
+        r.Type(i + 1, names[i]);
+    }
+    r.Type(100, "str");
+    InventorySpec inventory;
+    inventory.duplicate_type_ids = {100};
+    r.Inventory(inventory);
+    r.TypeStats(100, 50, 5000);
+    Ids all;
+    for (size_t i = 0; i < names.size(); i++) {
+        all.push_back(i + 1);
+        // Equal savable bytes and copies: by repr.
+        r.Duplicate(100, names[i], 60, 3);
+    }
+    r.Uninstantiated(all);
+    r.End();
+    Analysed x(r);
+    ASSERT_EQ(x.rc(), 0) << Reason(x.model());
+    const mi_analysis &a = x.a();
+    std::vector<size_t> order = StrcmpOrder(names);
+    ASSERT_EQ(a.n_uninstantiated, names.size());
+    ASSERT_EQ(a.n_duplicate_summary, 1u);
+    ASSERT_EQ(a.duplicate_summary[0].n_duplicates, names.size());
+    for (size_t i = 0; i < names.size(); i++) {
+        // Equal names: the type received first comes first.
+        EXPECT_EQ(a.uninstantiated[i]->id, order[i] + 1) << i;
+        EXPECT_EQ(a.duplicate_summary[0].duplicates[i],
+                  &x.model().inventories[0].duplicates[order[i]]) << i;
+    }
+}
+
+// Above 64 names, a class is first tested with the number of its names;
+// the row must be the same as when they are sorted first.
+TEST(CollectorAnalysis, ClassesWithManyNames) {
+    Strings statics;
+    Names found;
+    for (int i = 0; i < 90; i++) {
+        std::string name = "attribute_" + std::to_string(i * 7 % 90);
+        statics.push_back(name);
+        if (i % 3 == 0) {
+            statics.push_back(name);    // repeated: counts once
+        }
+        if (i % 2 == 0) {
+            found.push_back({name, static_cast<uint64_t>(i + 1)});
+        }
+    }
+    found.push_back({"only_found", 5});
+    // 91 names, 8 bytes each: 728 per object. `kept` saves 1 byte on
+    // its 2 objects; `dropped` would save nothing; `exact` neither.
+    Recording r;
+    r.Header();
+    TypeSpec t;
+    t.static_attributes = statics;
+    for (uint64_t id = 1; id <= 3; id++) {
+        t.id = id;
+        t.name = id == 1 ? "kept" : id == 2 ? "dropped" : "exact";
+        r.Type(t);
+    }
+    r.Inventory(InventorySpec());
+    for (uint64_t id = 1; id <= 3; id++) {
+        StatsSpec s;
+        s.type_id = id;
+        s.instances = 2;
+        s.dict_instances = 2;
+        s.dict_bytes = id == 1 ? 2 * 728 + 1 : id == 2 ? 2 * 728 - 1
+                                                       : 2 * 728;
+        s.attribute_names = found;
+        r.TypeStats(s);
+    }
+    r.End();
+    Analysed x(r);
+    ASSERT_EQ(x.rc(), 0) << Reason(x.model());
+    const mi_analysis &a = x.a();
+    ASSERT_EQ(a.n_lacking_slots, 1u);
+    const mi_slots_row &kept = a.lacking_slots[0];
+    EXPECT_STREQ(kept.type->name, "kept");
+    EXPECT_EQ(kept.savable_bytes, 1);
+    ASSERT_EQ(kept.n_missing_slots, 91u);
+    Strings names;
+    for (size_t i = 0; i < kept.n_missing_slots; i++) {
+        names.push_back(kept.missing_slots[i].name);
+    }
+    Strings expected = statics;
+    expected.push_back("only_found");
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()),
+                   expected.end());
+    EXPECT_EQ(names, expected);
+    // The counts found in instance dicts, 0 for static-only names.
+    for (size_t i = 0; i < kept.n_missing_slots; i++) {
+        uint64_t count = 0;
+        for (const auto &pair : found) {
+            if (pair.first == kept.missing_slots[i].name) {
+                count = pair.second;
+            }
+        }
+        EXPECT_EQ(kept.missing_slots[i].count, count) << names[i];
+    }
 }
 
 TEST(CollectorAnalysis, NoInventoryLeavesAnEmptyAnalysis) {

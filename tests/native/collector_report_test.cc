@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -152,6 +153,48 @@ TEST(CollectorFormat, ThousandsBytesAndPercentages) {
     EXPECT_STREQ(mi_format_percent(b, -INFINITY), "-inf%");
 }
 
+// Percentages are formatted without printf in the reports' range: the
+// same text as printf's "%.1f" (the exact binary value, rounded half to
+// even), ties and near-ties included, on either side of that range too.
+TEST(CollectorFormat, PercentagesAsPrintf) {
+    std::vector<double> fractions = {
+        0.0, -0.0, 0.00049999999999999, 0.0005, 0.0015, 0.0025, -0.0005,
+        -0.00001, 0.125, 0.99995, 0.999949999, 1.0 / 3.0, 2.0 / 3.0,
+        123456789.0125, 99999999999.9995, 1e11, 1e12, 1e30, 9e37, -1e13,
+    };
+    // Every tenth of a percent, and every half of one (the ties).
+    for (int i = -2000; i <= 2000; i++) {
+        fractions.push_back(i / 1000.0);
+        fractions.push_back((i + 0.5) / 1000.0);
+        fractions.push_back((i + 0.5) / 100000.0);
+    }
+    for (double fraction : fractions) {
+        char expected[400];
+        std::snprintf(expected, sizeof(expected), "%.1f%%",
+                      fraction * 100.0);
+        char b[MI_FORMAT_SIZE];
+        EXPECT_STREQ(mi_format_percent(b, fraction), expected) << fraction;
+    }
+}
+
+TEST(CollectorFormat, Decimal) {
+    std::vector<uint64_t> values = {0, UINT64_MAX, UINT64_MAX - 1};
+    for (uint64_t power = 1, i = 0; i < 20; i++, power *= 10) {
+        values.insert(values.end(), {power - 1, power, power + 1});
+    }
+    for (int shift = 0; shift < 64; shift++) {
+        values.push_back(uint64_t{1} << shift);
+    }
+    for (uint64_t value : values) {
+        char expected[32];
+        std::snprintf(expected, sizeof(expected), "%llu",
+                      static_cast<unsigned long long>(value));
+        char b[MI_FORMAT_DECIMAL_SIZE];
+        EXPECT_EQ(mi_format_decimal(b, value), std::strlen(expected));
+        EXPECT_STREQ(b, expected);
+    }
+}
+
 TEST(CollectorUtf8, LengthAndReplacement) {
     EXPECT_EQ(mi_utf8_length(""), 0u);
     EXPECT_EQ(mi_utf8_length("abc"), 3u);
@@ -217,6 +260,43 @@ TEST(CollectorJson, StructureAndEscaping) {
               "    []\n"
               "  ]\n"
               "}\n");
+}
+
+// A document larger than the writer's buffer, with strings longer than
+// its quick path (and escapes at their ends), arrives whole and in order;
+// doubles of every length take their shortest form.
+TEST(CollectorJson, LargeDocument) {
+    std::string expected = "[";
+    std::string text = Capture([&expected](FILE *out) {
+        mi_json j;
+        mi_json_init(&j, out);
+        mi_json_begin_compact_array(&j);
+        for (int i = 0; i < 3000; i++) {
+            std::string s(static_cast<size_t>(i % 700), 'a' + i % 26);
+            s += i % 2 ? "\n" : "\xc3\xa9";
+            mi_json_string(&j, s.c_str());
+            mi_json_double(&j, i / 7.0);
+            char number[40];
+            for (int precision = 1; precision <= 17; precision++) {
+                std::snprintf(number, sizeof(number), "%.*g", precision,
+                              i / 7.0);
+                if (std::strtod(number, nullptr) == i / 7.0) {
+                    break;
+                }
+            }
+            if (std::strpbrk(number, ".e") == nullptr) {
+                std::strcat(number, ".0");
+            }
+            expected += (i > 0 ? ", \"" : "\"")
+                        + s.substr(0, s.size() - (i % 2 ? 1 : 0))
+                        + (i % 2 ? "\\n" : "") + "\", " + number;
+        }
+        mi_json_end_array(&j);
+        return mi_json_finish(&j);
+    });
+    expected += "]\n";
+    ASSERT_GT(text.size(), size_t{MI_JSON_BUFFER_SIZE} * 10);
+    EXPECT_EQ(text, expected);
 }
 
 TEST(CollectorJson, MisuseIsAnError) {
