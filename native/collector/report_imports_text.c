@@ -250,8 +250,11 @@ static int
 put_top_table(FILE *out, const mi_model *model, const mi_import_tree *tree,
               const mi_imports_text_options *options, bool cumulative)
 {
-    static const char *const headers[TOP_COLUMNS] = {
-        "imported package", "self", "cumulative", "objects", "% of final",
+    /* The share of the final inventory's bytes is of the column the
+       table is ordered by. */
+    const char *const headers[TOP_COLUMNS] = {
+        "imported package", "self", "cumulative", "objects",
+        cumulative ? "cumulative % of final" : "self % of final",
         "largest types its walk found",
     };
     const size_t *order = cumulative ? tree->by_cumulative_bytes
