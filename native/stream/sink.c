@@ -433,6 +433,11 @@ start_spawn(mi_sink *sink, const char **what)
     options.args = sink->argv;
     options.stdio_count = 3;
     options.stdio = stdio;
+    /* A session of its own (setsid): the terminal's Ctrl-C (SIGINT to the
+       foreground process group) reaches the program being measured, not
+       its collector, which must read on until the END that the program
+       still writes after a KeyboardInterrupt (or until the pipe closes). */
+    options.flags = UV_PROCESS_DETACHED;
     /* uv_spawn() initializes the handle even when it fails. */
     sink->process_initialized = 1;
     err = uv_spawn(&sink->loop, &sink->process, &options);
