@@ -17,6 +17,7 @@ import builtins
 import importlib.machinery
 import importlib.util
 import io
+import linecache
 import marshal
 import os
 import runpy
@@ -81,7 +82,7 @@ class Program:
         namespace['__builtins__'] = builtins
         namespace['__annotations__'] = {}  # as python's own __main__
         if self.kind == 'script' and not self.runs_main_of_path:
-            main.__file__ = os.path.abspath(self.target)
+            main.__file__ = _python_abspath(self.target)
             main.__cached__ = None  # type: ignore[attr-defined]
             main.__loader__ = self.loader
         elif self.kind == 'code':
@@ -161,6 +162,10 @@ def prepare(kind: Kind, target: str, args: list[str]) -> Program:
     if kind == 'code':
         program.path0 = ''
         program.code = _compile(target, '<string>')
+        # 3.13's python -c registers its source for tracebacks; so do we.
+        register = getattr(linecache, '_register_code', None)
+        if register is not None:
+            register(program.code, target, '<string>')
     elif kind == 'module':
         if not target or target.startswith('.'):
             raise UsageError(f"relative module names not supported: "
@@ -177,7 +182,7 @@ def _prepare_script(program: Program) -> None:
         # python DIR or python FILE.zip: DIR's __main__ module, found on
         # sys.path[0] = DIR.
         program.runs_main_of_path = True
-        program.path0 = path
+        program.path0 = _python_abspath(path)
         return
     try:
         with io.open_code(path) as stream:
@@ -186,7 +191,7 @@ def _prepare_script(program: Program) -> None:
         raise UsageError(f"can't open file {os.path.abspath(path)!r}: "
                          f"[Errno {error.errno}] {error.strerror}") from None
     program.path0 = os.path.dirname(os.path.realpath(path))
-    absolute = os.path.abspath(path)
+    absolute = _python_abspath(path)
     magic = importlib.util.MAGIC_NUMBER
     if data[:len(magic)] == magic:
         program.loader = importlib.machinery.SourcelessFileLoader(
@@ -203,6 +208,12 @@ def _prepare_script(program: Program) -> None:
     program.loader = importlib.machinery.SourceFileLoader('__main__',
                                                          absolute)
     program.code = _compile(data, absolute)
+
+
+def _python_abspath(path: str) -> str:
+    """As python makes the script's path absolute: joined to the current
+    directory, not normalized ('./x.py' -> '/cwd/./x.py')."""
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 def _compile(source: str | bytes, filename: str) -> types.CodeType:
