@@ -10,10 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from trace_support import import_tree
-
 from memory_inventory.trace import TraceSession, parse_size, stop, tracing
 from memory_inventory.trace.cli import parse
+from trace_support import import_tree
 
 
 @pytest.mark.parametrize(('text', 'size'), [
