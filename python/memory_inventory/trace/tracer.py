@@ -72,7 +72,9 @@ class Tracer:
         *,
         duplicate_types: Iterable[type] = DEFAULT_DUPLICATE_TYPES,
         objects_limit: int = 0,
+        final_inventory: bool = True,
     ) -> None:
+        self._final_inventory = final_inventory
         self._duplicate_types = check_walk_options(duplicate_types,
                                                    objects_limit)
         self._output = output
@@ -132,7 +134,8 @@ class Tracer:
         try:
             sys.meta_path[:] = [f for f in sys.meta_path if f is not hook]
             self._drain()
-            self._final(tracker)
+            if self._final_inventory:
+                self._final(tracker)
         finally:
             tracker.close()
             self._tracker = None
