@@ -66,14 +66,6 @@ class TraceResult:
         return self.collector_status == 0 and self.dropped == 0
 
 
-class _ImportTimeTracer(Tracer):
-    """A Tracer without stop()'s final inventory: each import then owns
-    what the walk right after it found (memory at import time)."""
-
-    def _final(self, tracker: _native.AttributionTracker) -> None:
-        return
-
-
 class TraceSession:
     """Traces the imports between start() and stop() (or inside `with`)
     and has the collector report them.
@@ -162,8 +154,8 @@ class TraceSession:
         sys.stdout.flush()
         sys.stderr.flush()
         writer = _native.RecordWriter(spawn=self.collector_arguments())
-        tracer_type = Tracer if self.final_inventory else _ImportTimeTracer
-        tracer = tracer_type(writer, objects_limit=self.objects_limit)
+        tracer = Tracer(writer, objects_limit=self.objects_limit,
+                        final_inventory=self.final_inventory)
         try:
             tracer.start()
         except BaseException:
