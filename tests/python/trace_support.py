@@ -68,26 +68,44 @@ def import_tree(report: dict[str, Any]) -> list[Node]:
     return result
 
 
-def importtime_tree(lines: list[str]) -> list[Node]:
-    """-X importtime lines (children first, two spaces per level) as the
-    same (name, parent name, depth) list, in their order."""
+def importtime_parents(lines: list[str]) -> list[tuple[str, int | None]]:
+    """-X importtime lines (children first, two spaces per level) as
+    (name, index of the parent line or None), in their order."""
     parsed: list[tuple[str, int]] = []
     for line in lines:
         match = IMPORTTIME_LINE.fullmatch(line)
         assert match is not None, line
         parsed.append((match['name'], len(match['indent']) // 2))
-    parents: list[str | None] = [None] * len(parsed)
+    parents: list[int | None] = [None] * len(parsed)
     waiting: list[int] = []     # indexes of lines whose parent is not seen
-    for index, (name, depth) in enumerate(parsed):
+    for index, (_name, depth) in enumerate(parsed):
         keep = []
         for child in waiting:
             if parsed[child][1] == depth + 1:
-                parents[child] = name
+                parents[child] = index
             else:
                 keep.append(child)
         waiting = [*keep, index]
-    return [Node(name, parents[index], depth)
-            for index, (name, depth) in enumerate(parsed)]
+    return [(name, parents[index])
+            for index, (name, _depth) in enumerate(parsed)]
+
+
+def as_nodes(lines: list[tuple[str, int | None]],
+             dropped: frozenset[int] = frozenset()) -> list[Node]:
+    """(name, parent index) lines, without the dropped ones, as Nodes."""
+    def depth(index: int) -> int:
+        parent = lines[index][1]
+        return 0 if parent is None else depth(parent) + 1
+
+    return [Node(name, None if parent is None else lines[parent][0],
+                 depth(index))
+            for index, (name, parent) in enumerate(lines)
+            if index not in dropped]
+
+
+def importtime_tree(lines: list[str]) -> list[Node]:
+    """The tree -X importtime prints, as is."""
+    return as_nodes(importtime_parents(lines))
 
 
 def environment(**extra: str) -> dict[str, str]:
