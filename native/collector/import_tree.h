@@ -56,6 +56,9 @@ typedef struct {
     size_t *children;           /* indexes in nodes, in the order they ended */
     size_t n_children;
     unsigned depth;             /* 0 for a root */
+
+    /* Added after the first version of this interface. */
+    uint64_t parent_id;         /* the IMPORT's parent_id (0: none) */
 } mi_import_node;
 
 typedef struct {
@@ -82,6 +85,24 @@ typedef struct {
     uint64_t final_objects;
     uint64_t final_bytes;
     double import_seconds;      /* the roots' total_seconds, summed */
+
+    /* Added after the first version of this interface. */
+    size_t n_failed;            /* nodes of status MI_IMPORT_FAILED */
+    size_t n_not_found;         /* nodes of status MI_IMPORT_NOT_FOUND */
+    /* Every RETAINED record, summed (saturating), and whether the sum is
+       exactly the final inventory's objects and bytes, as the tracer
+       promises. retained_adds_up is false when there is no final
+       inventory or no RETAINED record. */
+    uint64_t retained_total_objects;
+    uint64_t retained_total_bytes;
+    bool retained_adds_up;
+    /* RETAINED records of module scopes that no IMPORT has (0 from the
+       tracer), summed: part of the total, in no node. */
+    uint64_t orphan_retained_objects;
+    uint64_t orphan_retained_bytes;
+    /* The nodes' self, summed (saturating): what the imports own. */
+    uint64_t self_objects;
+    uint64_t self_bytes;
 } mi_import_tree;
 
 /* Builds the tree of `model` (which must outlive it). A model without

@@ -12,19 +12,23 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
 
 #include "analysis.h"
+#include "import_tree.h"
 #include "model.h"
 #include "output_dir.h"
 #include "reader.h"
 #include "report_html.h"
+#include "report_imports_text.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "source.h"
+#include "utf8.h"
 
 #define PROGRAM "memory-inventory-collector"
 #define DEFAULT_PREFIX "./memory_inventory_"
@@ -35,15 +39,19 @@
 
 static const char usage_text[] =
     "usage: " PROGRAM " [--save-dir DIR | --save-dir-prefix PREFIX]\n"
-    "           [--no-save] [--socket PATH] [--quiet] [RECORDING | -]\n"
+    "           [--no-save] [--socket PATH] [--print MODE] [--stderr]\n"
+    "           [--top N] [--min-size SIZE] [--quiet] [RECORDING | -]\n"
     "       " PROGRAM " report RECORDING [--save-dir DIR |\n"
-    "           --save-dir-prefix PREFIX] [--no-save] [--quiet]\n"
+    "           --save-dir-prefix PREFIX] [--no-save] [--print MODE]\n"
+    "           [--stderr] [--top N] [--min-size SIZE] [--quiet]\n"
     "\n"
     "Reads a memory_inventory recording until its end: from standard input\n"
     "(the default, or -), from the file RECORDING, or from the one\n"
     "connection accepted on the Unix socket PATH. Prints the summary on\n"
     "standard output and saves, in a directory, the recording as received\n"
-    "(recording.msgpack), report.json, report.txt and the HTML pages.\n"
+    "(recording.msgpack), report.json, report.txt and the HTML pages, and\n"
+    "for a recording of import tracing imports.txt (the import tree) and\n"
+    "importtime.txt (in -X importtime's format, bytes for microseconds).\n"
     "'report' rebuilds all of them from a saved recording.\n"
     "\n"
     "  --save-dir DIR           save in DIR (created with mode 0700 when\n"
@@ -53,13 +61,39 @@ static const char usage_text[] =
     "  --no-save                save nothing\n"
     "  --socket PATH            listen on the Unix socket PATH (which must\n"
     "                           not exist) and read the first connection\n"
-    "  --quiet                  print nothing on standard output\n"
+    "  --print MODE             what to print: auto (the default: the import\n"
+    "                           tree then the summary when the recording has\n"
+    "                           IMPORT records, else the summary), summary,\n"
+    "                           tree, importtime or none\n"
+    "  --stderr                 print on standard error, not standard output\n"
+    "  --top N                  rows of the tree's top tables (default 10;\n"
+    "                           0: no top tables)\n"
+    "  --min-size SIZE          hide the imports under SIZE bytes from the\n"
+    "                           printed tree and top tables (suffixes K, M,\n"
+    "                           G: KiB, MiB, GiB; the saved files keep all)\n"
+    "  --quiet                  print nothing (as --print none)\n"
     "  -h, --help               show this help\n"
     "\n"
     "Exit status: 0 when the recording is complete; 2 when it is malformed\n"
     "or truncated (everything valid before the fault is reported, marked\n"
     "incomplete, and the fault named on standard error); 1 on a usage or\n"
     "I/O error.\n";
+
+typedef enum {
+    PRINT_AUTO,
+    PRINT_SUMMARY,
+    PRINT_TREE,
+    PRINT_IMPORTTIME,
+    PRINT_NONE,
+} print_mode;
+
+static const char *const print_mode_names[] = {
+    [PRINT_AUTO] = "auto",
+    [PRINT_SUMMARY] = "summary",
+    [PRINT_TREE] = "tree",
+    [PRINT_IMPORTTIME] = "importtime",
+    [PRINT_NONE] = "none",
+};
 
 typedef struct {
     bool report_command;
@@ -69,6 +103,11 @@ typedef struct {
     const char *socket_path;
     bool quiet;
     const char *recording;      /* NULL or "-": standard input */
+    print_mode print;
+    bool print_given;           /* --print was given */
+    bool to_stderr;             /* --stderr */
+    size_t top;                 /* --top */
+    uint64_t min_size;          /* --min-size, in bytes */
 } options;
 
 static void
@@ -118,6 +157,88 @@ option_value(int argc, char **argv, int *i, const char *name, bool *missing)
     return argv[++*i];
 }
 
+/* A usage error whose message is built from `format` and its arguments. */
+static int
+usage_errorf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_errorf(const char *format, ...)
+{
+    char message[512];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof(message), format, arguments);
+    va_end(arguments);
+    return usage_error("%s", message);
+}
+
+/* A decimal number without sign, blanks or overflow; the rest of the
+   text after the digits goes to *rest (NULL: nothing may follow). */
+static bool
+parse_decimal(const char *text, uint64_t *value, const char **rest)
+{
+    uint64_t n = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9') {
+        return false;
+    }
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned digit = (unsigned)(*p - '0');
+        if (n > (UINT64_MAX - digit) / 10) {
+            return false;
+        }
+        n = n * 10 + digit;
+    }
+    if (rest != NULL) {
+        *rest = p;
+    }
+    else if (*p != '\0') {
+        return false;
+    }
+    *value = n;
+    return true;
+}
+
+/* "512", "64K", "1M", "2GiB": bytes. */
+static bool
+parse_size(const char *text, uint64_t *bytes)
+{
+    static const struct {
+        const char *suffix;
+        unsigned shift;
+    } units[] = {
+        {"", 0}, {"B", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20},
+        {"G", 30}, {"GiB", 30},
+    };
+    uint64_t n;
+    const char *rest;
+    if (!parse_decimal(text, &n, &rest)) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(rest, units[i].suffix) == 0) {
+            if (n > (UINT64_MAX >> units[i].shift)) {
+                return false;
+            }
+            *bytes = n << units[i].shift;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+parse_print_mode(const char *text, print_mode *mode)
+{
+    for (size_t i = 0; i <= PRINT_NONE; i++) {
+        if (strcmp(text, print_mode_names[i]) == 0) {
+            *mode = (print_mode)i;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Returns 0, 1 when the help was shown, -1 on a usage error. */
 static int
 parse_options(int argc, char **argv, options *o)
@@ -125,6 +246,7 @@ parse_options(int argc, char **argv, options *o)
     int i = 1;
     bool only_operands = false;
     memset(o, 0, sizeof(*o));
+    o->top = MI_IMPORTS_TEXT_DEFAULT_TOP;
     if (argc > 1 && strcmp(argv[1], "report") == 0) {
         o->report_command = true;
         i = 2;
@@ -146,6 +268,47 @@ parse_options(int argc, char **argv, options *o)
         }
         else if (!only_operands && strcmp(arg, "--quiet") == 0) {
             o->quiet = true;
+        }
+        else if (!only_operands && strcmp(arg, "--stderr") == 0) {
+            o->to_stderr = true;
+        }
+        else if (!only_operands
+                 && ((value = option_value(argc, argv, &i, "--print",
+                                           &missing)) != NULL || missing)) {
+            if (missing) {
+                return usage_error("%s needs a mode: auto, summary, tree, "
+                                   "importtime or none", arg);
+            }
+            if (!parse_print_mode(value, &o->print)) {
+                return usage_errorf("--print takes auto, summary, tree, "
+                                    "importtime or none, not '%s'", value);
+            }
+            o->print_given = true;
+        }
+        else if (!only_operands
+                 && ((value = option_value(argc, argv, &i, "--top",
+                                           &missing)) != NULL || missing)) {
+            uint64_t top;
+            if (missing) {
+                return usage_error("%s needs a number of rows", arg);
+            }
+            if (!parse_decimal(value, &top, NULL) || top > SIZE_MAX) {
+                return usage_errorf("--top takes a number of rows (0: no "
+                                    "top tables), not '%s'", value);
+            }
+            o->top = (size_t)top;
+        }
+        else if (!only_operands
+                 && ((value = option_value(argc, argv, &i, "--min-size",
+                                           &missing)) != NULL || missing)) {
+            if (missing) {
+                return usage_error("%s needs a size", arg);
+            }
+            if (!parse_size(value, &o->min_size)) {
+                return usage_errorf("--min-size takes a size in bytes, with "
+                                    "K, M or G for KiB, MiB or GiB (512K), "
+                                    "not '%s'", value);
+            }
         }
         else if (!only_operands
                  && ((value = option_value(argc, argv, &i, "--save-dir",
@@ -197,6 +360,13 @@ parse_options(int argc, char **argv, options *o)
     if (o->report_command && o->recording == NULL) {
         return usage_error("%s", "report needs a RECORDING");
     }
+    if (o->quiet && o->print_given && o->print != PRINT_NONE) {
+        return usage_errorf("--quiet excludes --print %s",
+                            print_mode_names[o->print]);
+    }
+    if (o->quiet) {
+        o->print = PRINT_NONE;
+    }
     return 0;
 }
 
@@ -228,33 +398,47 @@ sink_received(void *context, const char *data, size_t size)
 
 /* ---- Writing ---- */
 
-typedef int (*file_writer)(FILE *out, const mi_model *model,
-                           const mi_analysis *analysis, const char *dir);
+/* What the reports are written from. */
+typedef struct {
+    const mi_model *model;
+    const mi_analysis *analysis;
+    const mi_import_tree *tree;
+    const options *options;
+    const char *dir_path;       /* the save directory, or NULL */
+} report_inputs;
+
+typedef int (*file_writer)(FILE *out, const report_inputs *in);
 
 static int
-write_json(FILE *out, const mi_model *model, const mi_analysis *analysis,
-           const char *dir)
+write_json(FILE *out, const report_inputs *in)
 {
-    (void)analysis;
-    (void)dir;
-    return mi_report_json_write(out, model);
+    return mi_report_json_write(out, in->model);
 }
 
 static int
-write_text(FILE *out, const mi_model *model, const mi_analysis *analysis,
-           const char *dir)
+write_text(FILE *out, const report_inputs *in)
 {
-    if (mi_report_text_write(out, model, analysis, dir) < 0
-        || fflush(out) != 0) {
-        return -1;
-    }
-    return 0;
+    return mi_report_text_write(out, in->model, in->analysis, in->dir_path);
+}
+
+/* imports.txt: the whole tree (no --min-size), with --top's tables. */
+static int
+write_imports(FILE *out, const report_inputs *in)
+{
+    mi_imports_text_options text = {in->options->top, 0, true};
+    return mi_report_imports_text_write(out, in->model, in->tree, &text);
+}
+
+static int
+write_importtime(FILE *out, const report_inputs *in)
+{
+    return mi_report_importtime_write(out, in->tree, 0);
 }
 
 /* Writes `name` in the save directory. Returns 0, or -1 (said). */
 static int
 save_file(const mi_output_dir *dir, const char *name, file_writer writer,
-          const mi_model *model, const mi_analysis *analysis)
+          const report_inputs *in)
 {
     mi_output_file file;
     if (mi_output_file_open(dir, name, &file) < 0) {
@@ -263,7 +447,7 @@ save_file(const mi_output_dir *dir, const char *name, file_writer writer,
         return -1;
     }
     errno = 0;
-    if (writer(file.stream, model, analysis, dir->path) < 0) {
+    if (writer(file.stream, in) < 0 || fflush(file.stream) != 0) {
         int saved = errno != 0 ? errno : EIO;
         mi_output_file_abort(&file);
         error_message("cannot write %s/%s: %s", dir->path, name,
@@ -280,8 +464,7 @@ save_file(const mi_output_dir *dir, const char *name, file_writer writer,
 
 typedef struct {
     const mi_output_dir *dir;
-    const mi_model *model;
-    const mi_analysis *analysis;
+    const report_inputs *in;
     int status;                 /* save_file's */
 } json_job;
 
@@ -289,8 +472,61 @@ static int
 save_json(void *arg)
 {
     json_job *job = arg;
-    job->status = save_file(job->dir, "report.json", write_json, job->model,
-                            job->analysis);
+    job->status = save_file(job->dir, "report.json", write_json, job->in);
+    return 0;
+}
+
+/* "The full results have been saved in DIR/" and "This report is
+   INCOMPLETE: <reason>", as the summary ends, after the tree. */
+static int
+put_tree_footer(FILE *out, const mi_model *model, const char *saved_dir)
+{
+    if (saved_dir != NULL
+        && (fputs("The full results have been saved in ", out) == EOF
+            || mi_utf8_write(out, saved_dir) < 0
+            || fputs("/\n", out) == EOF)) {
+        return -1;
+    }
+    if (!model->complete
+        && (fputs("This report is INCOMPLETE: ", out) == EOF
+            || mi_utf8_write(out, model->incomplete_reason != NULL
+                                  ? model->incomplete_reason
+                                  : "unknown reason") < 0
+            || putc('\n', out) == EOF)) {
+        return -1;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+/* What --print asks for, on `out`. */
+static int
+print_reports(FILE *out, const report_inputs *in, const char *saved_dir)
+{
+    const options *o = in->options;
+    mi_imports_text_options text = {o->top, o->min_size, false};
+    print_mode mode = o->print;
+    if (mode == PRINT_AUTO) {
+        mode = in->model->n_imports > 0 ? PRINT_AUTO : PRINT_SUMMARY;
+    }
+    switch (mode) {
+    case PRINT_NONE:
+        return 0;
+    case PRINT_SUMMARY:
+        return mi_report_text_write(out, in->model, in->analysis, saved_dir);
+    case PRINT_IMPORTTIME:
+        return mi_report_importtime_write(out, in->tree, o->min_size);
+    case PRINT_TREE:
+        if (mi_report_imports_text_write(out, in->model, in->tree, &text) < 0) {
+            return -1;
+        }
+        return put_tree_footer(out, in->model, saved_dir);
+    case PRINT_AUTO:
+        if (mi_report_imports_text_write(out, in->model, in->tree, &text) < 0
+            || putc('\n', out) == EOF) {
+            return -1;
+        }
+        return mi_report_text_write(out, in->model, in->analysis, saved_dir);
+    }
     return 0;
 }
 
@@ -318,6 +554,7 @@ run(const options *o)
 {
     mi_model model;
     mi_analysis analysis;
+    mi_import_tree tree;
     mi_output_dir dir = {.fd = -1};
     mi_output_file raw = {0};
     collector c = {0};
@@ -328,6 +565,8 @@ run(const options *o)
 
     mi_model_init(&model);
     memset(&analysis, 0, sizeof(analysis));
+    memset(&tree, 0, sizeof(tree));
+    report_inputs in = {&model, &analysis, &tree, o, NULL};
 
     /* The input first: nothing is created when it cannot be read. */
     mi_source_kind kind = MI_SOURCE_STDIN;
@@ -362,7 +601,7 @@ run(const options *o)
         }
         c.raw = raw.stream;
     }
-    if (kind == MI_SOURCE_SOCKET && !o->quiet) {
+    if (kind == MI_SOURCE_SOCKET && o->print != PRINT_NONE) {
         error_message("listening on %s", path);
     }
 
@@ -382,7 +621,8 @@ run(const options *o)
         failed = true;
     }
 
-    if (mi_analysis_build(&model, 0, &analysis) == -1) {
+    if (mi_analysis_build(&model, 0, &analysis) == -1
+        || mi_import_tree_build(&model, &tree) < 0) {
         error_message("out of memory");
         failed = true;
     }
@@ -402,9 +642,10 @@ run(const options *o)
     }
     if (dir.fd >= 0) {
         bool ok = !failed;
+        in.dir_path = dir.path;
         /* report.json and the HTML pages only read the model and the
            analysis: they are written side by side. */
-        json_job job = {&dir, &model, &analysis, -1};
+        json_job job = {&dir, &in, -1};
         thrd_t json_thread;
         bool threaded = thrd_create(&json_thread, save_json, &job)
                         == thrd_success;
@@ -416,6 +657,12 @@ run(const options *o)
                           strerror(errno));
             ok = false;
         }
+        if (model.n_imports > 0
+            && (save_file(&dir, "imports.txt", write_imports, &in) < 0
+                || save_file(&dir, "importtime.txt", write_importtime, &in)
+                   < 0)) {
+            ok = false;
+        }
         if (threaded) {
             thrd_join(json_thread, NULL);
         }
@@ -423,18 +670,18 @@ run(const options *o)
         /* report.txt is stdout's summary: it names the directory when
            everything else was saved. */
         saved = ok;
-        if (save_file(&dir, "report.txt", write_text, &model, &analysis)
-            < 0) {
+        if (save_file(&dir, "report.txt", write_text, &in) < 0) {
             ok = saved = false;
         }
         failed = failed || !ok;
     }
-    if (!o->quiet) {
-        if (mi_report_text_write(stdout, &model, &analysis,
-                                 saved ? dir.path : NULL) < 0
-            || fflush(stdout) != 0) {
+    if (o->print != PRINT_NONE) {
+        FILE *out = o->to_stderr ? stderr : stdout;
+        if (print_reports(out, &in, saved ? dir.path : NULL) < 0
+            || fflush(out) != 0) {
             if (errno != EPIPE) {
-                error_message("cannot write to standard output: %s",
+                error_message("cannot write to standard %s: %s",
+                              o->to_stderr ? "error" : "output",
                               strerror(errno));
             }
             failed = true;
@@ -452,6 +699,7 @@ done:
     if (raw.stream != NULL) {
         mi_output_file_abort(&raw);
     }
+    mi_import_tree_free(&tree);
     mi_analysis_free(&analysis);
     mi_reader_free(c.reader);
     mi_model_free(&model);

@@ -70,6 +70,11 @@ mi_model_free(mi_model *model)
         free(model->modules[i].name);
     }
     free(model->modules);
+    for (size_t i = 0; i < model->n_imports; i++) {
+        free(model->imports[i].error);
+    }
+    free(model->imports);
+    free(model->retained);
     if (model->type_index != NULL) {
         mi_id_map_free(model->type_index);
         free(model->type_index);

@@ -91,6 +91,27 @@ typedef struct {
     char *name;
 } mi_model_module;
 
+/* IMPORT (import tracing): one import, recorded when it ended. */
+typedef struct {
+    uint64_t module_id;         /* a MODULE's id: the scope of its walk */
+    uint64_t parent_id;         /* a MODULE's id, or 0 at the top */
+    uint64_t thread_id;
+    double started;             /* time.monotonic() */
+    double find_seconds;
+    double total_seconds;
+    uint64_t status;            /* MI_IMPORT_* of records.h */
+    char *error;                /* NULL: nil */
+} mi_model_import;
+
+/* RETAINED (import tracing): of what the final inventory found, what the
+   walk of `scope` reached first. */
+typedef struct {
+    uint64_t scope;             /* a module id, MI_SCOPE_BASELINE or
+                                   MI_SCOPE_UNATTRIBUTED */
+    uint64_t objects;
+    uint64_t bytes;
+} mi_model_retained;
+
 typedef struct {
     bool present;
     double user_seconds;
@@ -152,6 +173,11 @@ typedef struct {
        (an mi_id_map); NULL in a model built by hand, where
        mi_model_find_type searches `types` in order. */
     void *type_index;
+    /* Import tracing, in the order received. */
+    mi_model_import *imports;
+    size_t n_imports;
+    mi_model_retained *retained;
+    size_t n_retained;
 } mi_model;
 
 /* mi_model_init zeroes the model: no records, not complete, no reason.

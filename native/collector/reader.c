@@ -34,6 +34,7 @@ typedef enum {
     F_UINT_ARRAY,
     F_UINT_MAP,         /* uint -> uint */
     F_STR_MAP,          /* str -> uint */
+    F_STR_OR_NIL,
 } field_type;
 
 typedef struct {
@@ -141,6 +142,23 @@ static const field_spec duplicate_fields[MI_DUPLICATE_LENGTH] = {
     [MI_FIELD_DUPLICATE_ADDRESSES] = {"addresses", F_UINT_ARRAY},
 };
 
+static const field_spec import_fields[MI_IMPORT_LENGTH] = {
+    [MI_FIELD_IMPORT_MODULE_ID] = {"module_id", F_UINT},
+    [MI_FIELD_IMPORT_PARENT_ID] = {"parent_id", F_UINT},
+    [MI_FIELD_IMPORT_THREAD_ID] = {"thread_id", F_UINT},
+    [MI_FIELD_IMPORT_STARTED] = {"started", F_FLOAT},
+    [MI_FIELD_IMPORT_FIND_SECONDS] = {"find_seconds", F_FLOAT},
+    [MI_FIELD_IMPORT_TOTAL_SECONDS] = {"total_seconds", F_FLOAT},
+    [MI_FIELD_IMPORT_STATUS] = {"status", F_UINT},
+    [MI_FIELD_IMPORT_ERROR] = {"error", F_STR_OR_NIL},
+};
+
+static const field_spec retained_fields[MI_RETAINED_LENGTH] = {
+    [MI_FIELD_RETAINED_SCOPE] = {"scope", F_UINT},
+    [MI_FIELD_RETAINED_OBJECTS] = {"objects", F_UINT},
+    [MI_FIELD_RETAINED_BYTES] = {"bytes", F_UINT},
+};
+
 static const field_spec end_fields[MI_END_LENGTH] = {
     [MI_FIELD_END_RECORDS] = {"records", F_UINT},
     [MI_FIELD_END_DROPPED] = {"dropped", F_UINT},
@@ -162,6 +180,8 @@ static const kind_spec kinds[MI_RECORD_KIND_MAX + 1] = {
     [MI_RECORD_DUPLICATE] = {"DUPLICATE", MI_DUPLICATE_LENGTH,
                              duplicate_fields},
     [MI_RECORD_END] = {"END", MI_END_LENGTH, end_fields},
+    [MI_RECORD_IMPORT] = {"IMPORT", MI_IMPORT_LENGTH, import_fields},
+    [MI_RECORD_RETAINED] = {"RETAINED", MI_RETAINED_LENGTH, retained_fields},
 };
 
 /* ---- The reader ---- */
@@ -178,6 +198,8 @@ struct mi_reader {
     mi_model *model;
     mi_id_map *types;           /* the model's type_index */
     mi_id_map modules;          /* module id -> index in model->modules */
+    mi_id_map imported;         /* module ids that have their IMPORT */
+    mi_id_map retained;         /* scopes that have their RETAINED */
     scope_index *scopes;
     msgpack_unpacker unpacker;
     msgpack_unpacked unpacked;
@@ -500,6 +522,7 @@ type_description(field_type type)
     case F_UINT_ARRAY: return "an array of unsigned integers";
     case F_UINT_MAP: return "a map of unsigned integers to unsigned integers";
     case F_STR_MAP: return "a map of strings to unsigned integers";
+    case F_STR_OR_NIL: return "a string or nil";
     }
     return "?";
 }
@@ -526,6 +549,9 @@ check_field(mi_reader *reader, const kind_spec *kind, size_t index,
         break;
     case F_UINT_OR_NIL:
         ok = is_uint(o) || o->type == MSGPACK_OBJECT_NIL;
+        break;
+    case F_STR_OR_NIL:
+        ok = o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_NIL;
         break;
     case F_STR_ARRAY:
     case F_UINT_ARRAY:
@@ -607,7 +633,12 @@ find_scope(mi_reader *reader, const kind_spec *kind,
            const msgpack_object *fields)
 {
     uint64_t scope = fields[1].via.u64;
-    for (size_t i = 0; i < reader->model->n_inventories; i++) {
+    size_t n = reader->model->n_inventories;
+    /* The records of an inventory mostly follow it. */
+    if (n > 0 && reader->model->inventories[n - 1].scope == scope) {
+        return (long)(n - 1);
+    }
+    for (size_t i = 0; i < n; i++) {
         if (reader->model->inventories[i].scope == scope) {
             return (long)i;
         }
@@ -890,6 +921,8 @@ read_inventory(mi_reader *reader, const kind_spec *kind,
     mi_id_map_init(&index.duplicate_types);
     inventory.scope = f[MI_FIELD_INVENTORY_SCOPE].via.u64;
     if (inventory.scope != MI_SCOPE_FINAL
+        && inventory.scope != MI_SCOPE_BASELINE
+        && inventory.scope != MI_SCOPE_UNATTRIBUTED
         && !mi_id_map_get(&reader->modules, inventory.scope, NULL)) {
         invalid(reader, "%s field 1 (scope) refers to module %llu, which no "
                 "earlier MODULE record defines", kind->name,
@@ -1176,6 +1209,108 @@ done:
     return rc;
 }
 
+/* Field `index` of an import-tracing record names a module: it must be
+   an earlier MODULE's. */
+static int
+check_module_reference(mi_reader *reader, const kind_spec *kind,
+                       size_t index, uint64_t module_id)
+{
+    if (mi_id_map_get(&reader->modules, module_id, NULL)) {
+        return 0;
+    }
+    return invalid(reader, "%s field %zu (%s) refers to module %llu, which "
+                   "no earlier MODULE record defines", kind->name, index,
+                   kind->fields[index].name, (unsigned long long)module_id);
+}
+
+static int
+read_import(mi_reader *reader, const kind_spec *kind, const msgpack_object *f)
+{
+    mi_model *model = reader->model;
+    const msgpack_object *error = &f[MI_FIELD_IMPORT_ERROR];
+    mi_model_import import = {
+        .module_id = f[MI_FIELD_IMPORT_MODULE_ID].via.u64,
+        .parent_id = f[MI_FIELD_IMPORT_PARENT_ID].via.u64,
+        .thread_id = f[MI_FIELD_IMPORT_THREAD_ID].via.u64,
+        .started = float_of(&f[MI_FIELD_IMPORT_STARTED]),
+        .find_seconds = float_of(&f[MI_FIELD_IMPORT_FIND_SECONDS]),
+        .total_seconds = float_of(&f[MI_FIELD_IMPORT_TOTAL_SECONDS]),
+        .status = f[MI_FIELD_IMPORT_STATUS].via.u64,
+        .error = NULL,
+    };
+
+    if (check_module_reference(reader, kind, MI_FIELD_IMPORT_MODULE_ID,
+                               import.module_id) < 0) {
+        return -1;
+    }
+    if (mi_id_map_get(&reader->imported, import.module_id, NULL)) {
+        return invalid(reader, "a second IMPORT record for module %llu",
+                       (unsigned long long)import.module_id);
+    }
+    if (import.parent_id != 0
+        && check_module_reference(reader, kind, MI_FIELD_IMPORT_PARENT_ID,
+                                  import.parent_id) < 0) {
+        return -1;
+    }
+    if (import.status > MI_IMPORT_NOT_FOUND) {
+        return invalid(reader, "%s field %d (status) must be %d (ok), %d "
+                       "(failed) or %d (not found)", kind->name,
+                       MI_FIELD_IMPORT_STATUS, MI_IMPORT_OK, MI_IMPORT_FAILED,
+                       MI_IMPORT_NOT_FOUND);
+    }
+    if (error->type == MSGPACK_OBJECT_STR
+        && (import.error = copy_string(&error->via.str)) == NULL) {
+        return no_memory(reader);
+    }
+    if (grow(&model->imports, model->n_imports, sizeof(mi_model_import)) < 0
+        || mi_id_map_add(&reader->imported, import.module_id,
+                         model->n_imports) < 0) {
+        free(import.error);
+        return no_memory(reader);
+    }
+    model->imports[model->n_imports++] = import;
+    return 0;
+}
+
+static int
+read_retained(mi_reader *reader, const kind_spec *kind,
+              const msgpack_object *f)
+{
+    mi_model *model = reader->model;
+    mi_model_retained retained = {
+        .scope = f[MI_FIELD_RETAINED_SCOPE].via.u64,
+        .objects = f[MI_FIELD_RETAINED_OBJECTS].via.u64,
+        .bytes = f[MI_FIELD_RETAINED_BYTES].via.u64,
+    };
+
+    if (retained.scope == MI_SCOPE_FINAL) {
+        return invalid(reader, "%s field %d (scope) must be a module id, "
+                       "%llu (baseline) or %llu (unattributed), not %d",
+                       kind->name, MI_FIELD_RETAINED_SCOPE,
+                       (unsigned long long)MI_SCOPE_BASELINE,
+                       (unsigned long long)MI_SCOPE_UNATTRIBUTED,
+                       MI_SCOPE_FINAL);
+    }
+    if (retained.scope != MI_SCOPE_BASELINE
+        && retained.scope != MI_SCOPE_UNATTRIBUTED
+        && check_module_reference(reader, kind, MI_FIELD_RETAINED_SCOPE,
+                                  retained.scope) < 0) {
+        return -1;
+    }
+    if (mi_id_map_get(&reader->retained, retained.scope, NULL)) {
+        return invalid(reader, "a second RETAINED record for scope %llu",
+                       (unsigned long long)retained.scope);
+    }
+    if (grow(&model->retained, model->n_retained,
+             sizeof(mi_model_retained)) < 0
+        || mi_id_map_add(&reader->retained, retained.scope,
+                         model->n_retained) < 0) {
+        return no_memory(reader);
+    }
+    model->retained[model->n_retained++] = retained;
+    return 0;
+}
+
 static int
 read_end(mi_reader *reader, const kind_spec *kind, const msgpack_object *f)
 {
@@ -1264,6 +1399,8 @@ read_record(mi_reader *reader, const msgpack_object *record)
         return read_uninstantiated(reader, kind, f);
     case MI_RECORD_DUPLICATE: return read_duplicate(reader, kind, f);
     case MI_RECORD_END: return read_end(reader, kind, f);
+    case MI_RECORD_IMPORT: return read_import(reader, kind, f);
+    case MI_RECORD_RETAINED: return read_retained(reader, kind, f);
     default: return invalid(reader, "unknown record kind %llu",
                             (unsigned long long)kind_id);
     }
@@ -1336,6 +1473,8 @@ mi_reader_new_with_limits(mi_model *model, uint64_t max_bytes,
     reader->max_bytes = max_bytes;
     reader->status = MI_READER_READING;
     mi_id_map_init(&reader->modules);
+    mi_id_map_init(&reader->imported);
+    mi_id_map_init(&reader->retained);
     msgpack_unpacked_init(&reader->unpacked);
     mi_frame_init(&reader->frame, max_bytes, max_elements);
     reader->scratch = malloc(SCRATCH_SIZE);
@@ -1375,6 +1514,8 @@ mi_reader_free(mi_reader *reader)
     }
     free(reader->scopes);
     mi_id_map_free(&reader->modules);
+    mi_id_map_free(&reader->imported);
+    mi_id_map_free(&reader->retained);
     msgpack_unpacked_destroy(&reader->unpacked);
     msgpack_unpacker_destroy(&reader->unpacker);
     free(reader->scratch);

@@ -1,6 +1,7 @@
 #include "report_json.h"
 
 #include "../records.h"
+#include "import_tree.h"
 #include "json_writer.h"
 
 static void
@@ -476,6 +477,168 @@ put_analysed(mi_json *json, const mi_model *model, uint64_t scope)
     return 0;
 }
 
+/* ---- Import tracing ---- */
+
+static const char *
+status_name(uint64_t status)
+{
+    switch (status) {
+    case MI_IMPORT_OK: return "ok";
+    case MI_IMPORT_FAILED: return "failed";
+    case MI_IMPORT_NOT_FOUND: return "not_found";
+    }
+    return "unknown";
+}
+
+static void
+put_indexes(mi_json *json, const size_t *indexes, size_t n)
+{
+    mi_json_begin_compact_array(json);
+    for (size_t i = 0; i < n; i++) {
+        mi_json_uint(json, indexes[i]);
+    }
+    mi_json_end_array(json);
+}
+
+/* `key`: {"objects", "bytes"} when known, else null. */
+static void
+put_amount(mi_json *json, const char *key, bool known, uint64_t objects,
+           uint64_t bytes)
+{
+    mi_json_key(json, key);
+    if (!known) {
+        mi_json_null(json);
+        return;
+    }
+    mi_json_begin_object(json);
+    mi_json_key(json, "objects");
+    mi_json_uint(json, objects);
+    mi_json_key(json, "bytes");
+    mi_json_uint(json, bytes);
+    mi_json_end_object(json);
+}
+
+static void
+put_import_node(mi_json *json, const mi_import_node *node, size_t index)
+{
+    mi_json_begin_object(json);
+    mi_json_key(json, "index");
+    mi_json_uint(json, index);
+    mi_json_key(json, "module_id");
+    mi_json_uint(json, node->module_id);
+    mi_json_key(json, "name");
+    mi_json_string(json, node->name);
+    mi_json_key(json, "parent");
+    if (node->parent == MI_IMPORT_NO_PARENT) {
+        mi_json_null(json);
+    }
+    else {
+        mi_json_uint(json, node->parent);
+    }
+    mi_json_key(json, "parent_id");
+    mi_json_uint(json, node->parent_id);
+    mi_json_key(json, "parent_unfinished");
+    mi_json_bool(json, node->parent_unfinished);
+    mi_json_key(json, "depth");
+    mi_json_uint(json, node->depth);
+    mi_json_key(json, "children");
+    put_indexes(json, node->children, node->n_children);
+    mi_json_key(json, "thread_id");
+    mi_json_uint(json, node->thread_id);
+    mi_json_key(json, "started");
+    mi_json_double(json, node->started);
+    mi_json_key(json, "find_seconds");
+    mi_json_double(json, node->find_seconds);
+    mi_json_key(json, "total_seconds");
+    mi_json_double(json, node->total_seconds);
+    mi_json_key(json, "self_seconds");
+    mi_json_double(json, node->self_seconds);
+    mi_json_key(json, "status");
+    mi_json_string(json, status_name(node->status));
+    mi_json_key(json, "error");
+    mi_json_string(json, node->error);
+    put_amount(json, "walked", true, node->walked_objects,
+               node->walked_bytes);
+    put_amount(json, "retained", node->has_retained, node->retained_objects,
+               node->retained_bytes);
+    put_amount(json, "self", true, node->self_objects, node->self_bytes);
+    put_amount(json, "cumulative", true, node->cumulative_objects,
+               node->cumulative_bytes);
+    mi_json_end_object(json);
+}
+
+static void
+put_import_tree(mi_json *json, const mi_model *model,
+                const mi_import_tree *tree)
+{
+    mi_json_key(json, "import_tree");
+    if (tree->n_nodes == 0 && model->n_retained == 0) {
+        mi_json_null(json);
+        return;
+    }
+    mi_json_begin_object(json);
+    mi_json_key(json, "self_is");
+    mi_json_string(json, tree->retained ? "retained" : "walked");
+    mi_json_key(json, "nodes");
+    mi_json_begin_array(json);
+    for (size_t i = 0; i < tree->n_nodes; i++) {
+        put_import_node(json, &tree->nodes[i], i);
+    }
+    mi_json_end_array(json);
+    mi_json_key(json, "roots");
+    put_indexes(json, tree->roots, tree->n_roots);
+    mi_json_key(json, "by_cumulative_bytes");
+    put_indexes(json, tree->by_cumulative_bytes, tree->n_nodes);
+    mi_json_key(json, "by_self_bytes");
+    put_indexes(json, tree->by_self_bytes, tree->n_nodes);
+
+    mi_json_key(json, "totals");
+    mi_json_begin_object(json);
+    mi_json_key(json, "imports");
+    mi_json_uint(json, tree->n_nodes);
+    mi_json_key(json, "failed");
+    mi_json_uint(json, tree->n_failed);
+    mi_json_key(json, "not_found");
+    mi_json_uint(json, tree->n_not_found);
+    mi_json_key(json, "import_seconds");
+    mi_json_double(json, tree->import_seconds);
+    put_amount(json, "self", true, tree->self_objects, tree->self_bytes);
+    mi_json_end_object(json);
+
+    put_amount(json, "baseline", tree->has_baseline, tree->baseline_objects,
+               tree->baseline_bytes);
+    put_amount(json, "unattributed", tree->has_unattributed,
+               tree->unattributed_objects, tree->unattributed_bytes);
+    put_amount(json, "orphan_retained", true, tree->orphan_retained_objects,
+               tree->orphan_retained_bytes);
+    put_amount(json, "final", tree->has_final, tree->final_objects,
+               tree->final_bytes);
+    mi_json_key(json, "retained");
+    mi_json_begin_array(json);
+    for (size_t i = 0; i < model->n_retained; i++) {
+        const mi_model_retained *retained = &model->retained[i];
+        mi_json_begin_object(json);
+        mi_json_key(json, "scope");
+        mi_json_uint(json, retained->scope);
+        mi_json_key(json, "objects");
+        mi_json_uint(json, retained->objects);
+        mi_json_key(json, "bytes");
+        mi_json_uint(json, retained->bytes);
+        mi_json_end_object(json);
+    }
+    mi_json_end_array(json);
+    put_amount(json, "retained_total", model->n_retained > 0,
+               tree->retained_total_objects, tree->retained_total_bytes);
+    mi_json_key(json, "retained_adds_up");
+    if (model->n_retained > 0 && tree->has_final) {
+        mi_json_bool(json, tree->retained_adds_up);
+    }
+    else {
+        mi_json_null(json);
+    }
+    mi_json_end_object(json);
+}
+
 int
 mi_report_json_write(FILE *out, const mi_model *model)
 {
@@ -511,6 +674,12 @@ mi_report_json_write(FILE *out, const mi_model *model)
         }
     }
     mi_json_end_array(&json);
+    mi_import_tree tree;
+    if (mi_import_tree_build(model, &tree) < 0) {
+        return -1;
+    }
+    put_import_tree(&json, model, &tree);
+    mi_import_tree_free(&tree);
     mi_json_end_object(&json);
     return mi_json_finish(&json);
 }

@@ -310,6 +310,204 @@ TEST_F(CollectorMainTest, UsageAndInputErrorsCreateNothing) {
     EXPECT_EQ(help_run.out.rfind("usage: memory-inventory-collector", 0), 0u);
 }
 
+// ---- Import tracing: what is printed and saved ----
+
+class CollectorTracedTest : public CollectorMainTest {
+  protected:
+    void SetUp() override {
+        CollectorMainTest::SetUp();
+        mi_test::TracedRecording(traced_);
+        WriteFile(dir_ + "/traced.msgpack", traced_.Bytes());
+    }
+    Recording traced_;
+};
+
+TEST_F(CollectorTracedTest, AutoPrintsTheTreeThenTheSummaryAndSavesBoth) {
+    Outcome run = Collect({"traced.msgpack", "--save-dir", "out"});
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.err, "");
+    std::string imports = ReadFile(dir_ + "/out/imports.txt");
+    std::string importtime = ReadFile(dir_ + "/out/importtime.txt");
+    std::string report = ReadFile(dir_ + "/out/report.txt");
+    EXPECT_EQ(imports.rfind("import memory: self [B] | cumulative [B] | "
+                            "objects | self [us] | cumulative [us] | "
+                            "imported package\n", 0), 0u)
+        << imports;
+    EXPECT_NE(imports.find("Top 10 imports by cumulative memory:"),
+              std::string::npos);
+    EXPECT_EQ(importtime.rfind("import time: self [us] | cumulative | "
+                               "imported package\n", 0), 0u);
+    EXPECT_NE(importtime.find("import time:      3300 |       7150 | json\n"),
+              std::string::npos)
+        << importtime;
+    EXPECT_NE(report.find("Types by intrinsic memory usage:"),
+              std::string::npos);
+    EXPECT_NE(report.find("The full results have been saved in " + dir_ +
+                          "/out/\n"), std::string::npos) << report;
+    EXPECT_EQ(run.out, imports + "\n" + report);
+    std::string json = ReadFile(dir_ + "/out/report.json");
+    EXPECT_NE(json.find("\"import_tree\": {"), std::string::npos);
+    EXPECT_NE(json.find("\"retained_adds_up\": true"), std::string::npos);
+}
+
+TEST_F(CollectorTracedTest, EachPrintMode) {
+    Outcome saved = Collect({"traced.msgpack", "--save-dir", "out",
+                             "--print", "none"});
+    ASSERT_EQ(saved.status, 0) << saved.err;
+    EXPECT_EQ(saved.out, "");
+    std::string imports = ReadFile(dir_ + "/out/imports.txt");
+    std::string importtime = ReadFile(dir_ + "/out/importtime.txt");
+    std::string report = ReadFile(dir_ + "/out/report.txt");
+
+    Outcome summary = Collect({"traced.msgpack", "--save-dir", "out",
+                               "--print=summary"});
+    EXPECT_EQ(summary.status, 0);
+    EXPECT_EQ(summary.out, report);
+    Outcome tree = Collect({"traced.msgpack", "--save-dir", "out",
+                            "--print", "tree"});
+    EXPECT_EQ(tree.status, 0);
+    EXPECT_EQ(tree.out, imports + "The full results have been saved in " +
+                            dir_ + "/out/\n");
+    Outcome time = Collect({"report", "traced.msgpack", "--no-save",
+                            "--print", "importtime"});
+    EXPECT_EQ(time.status, 0);
+    EXPECT_EQ(time.out, importtime);
+    Outcome quiet = Collect({"traced.msgpack", "--no-save", "--quiet",
+                             "--print", "none"});
+    EXPECT_EQ(quiet.status, 0);
+    EXPECT_EQ(quiet.out, "");
+    EXPECT_EQ(quiet.err, "");
+}
+
+TEST_F(CollectorTracedTest, StderrKeepsStandardOutputClean) {
+    Outcome out = Collect({"traced.msgpack", "--no-save"});
+    Outcome err = Collect({"traced.msgpack", "--no-save", "--stderr"});
+    EXPECT_EQ(err.status, 0);
+    EXPECT_EQ(err.out, "");
+    EXPECT_EQ(err.err, out.out);
+    EXPECT_NE(err.err.find("import memory: "), std::string::npos);
+    // An incomplete recording: the reports, then the reason.
+    std::string cut = traced_.Bytes();
+    cut.resize(cut.size() - 1);
+    WriteFile(dir_ + "/cut.msgpack", cut);
+    Outcome incomplete = Collect({"cut.msgpack", "--no-save", "--stderr",
+                                  "--print", "tree"});
+    EXPECT_EQ(incomplete.status, 2);
+    EXPECT_EQ(incomplete.out, "");
+    size_t end = traced_.Records();
+    std::string reason = "record " + std::to_string(end) + " at byte " +
+                         std::to_string(traced_.Offset(end)) +
+                         ": the recording ends inside this record, after " +
+                         std::to_string(cut.size() - traced_.Offset(end)) +
+                         " of its bytes";
+    EXPECT_NE(incomplete.err.find("\nThis report is INCOMPLETE: " + reason +
+                                  "\nmemory-inventory-collector: incomplete "
+                                  "recording: " + reason + "\n"),
+              std::string::npos)
+        << incomplete.err;
+}
+
+TEST_F(CollectorTracedTest, TopAndMinSize) {
+    Outcome none = Collect({"traced.msgpack", "--no-save", "--print", "tree",
+                            "--top", "0"});
+    EXPECT_EQ(none.status, 0);
+    EXPECT_EQ(none.out.find("Top "), std::string::npos);
+    EXPECT_NE(none.out.find("Baseline (before tracing):"), std::string::npos);
+    Outcome two = Collect({"traced.msgpack", "--no-save", "--print", "tree",
+                           "--top=2"});
+    EXPECT_NE(two.out.find("Top 2 imports by cumulative memory:\n"
+                           "| imported package |"), std::string::npos);
+    EXPECT_NE(two.out.find("| -----top 2------ |"), std::string::npos)
+        << two.out;
+    // 1K = 1024 bytes: json.decoder (3_850 cumulative) stays, json.scanner
+    // (850) goes; 6 tree rows hidden.
+    Outcome small = Collect({"traced.msgpack", "--no-save", "--print", "tree",
+                             "--min-size", "1K"});
+    EXPECT_EQ(small.status, 0);
+    EXPECT_NE(small.out.find(" |   json.decoder\n"), std::string::npos);
+    EXPECT_EQ(small.out.find("| json.scanner"), std::string::npos);
+    EXPECT_NE(small.out.find("(6 imports under 1_024 B cumulative not shown: "
+                             "--min-size)\n"), std::string::npos)
+        << small.out;
+    EXPECT_NE(small.out.find("(7 imports under 1_024 B self not listed: "
+                             "--min-size)\n"), std::string::npos);
+    Outcome time = Collect({"traced.msgpack", "--no-save", "--print",
+                            "importtime", "--min-size=1900"});
+    EXPECT_EQ(time.out,
+              "import time: self [us] | cumulative | imported package\n"
+              "import time:      3000 |       3850 |   json.decoder\n"
+              "import time:      3300 |       7150 | json\n"
+              "import time:       700 |       1900 | worker\n");
+    Outcome mib = Collect({"traced.msgpack", "--no-save", "--print", "tree",
+                           "--min-size", "1MiB"});
+    EXPECT_NE(mib.out.find("(10 imports under 1_048_576 B cumulative not "
+                           "shown: --min-size)\n"), std::string::npos);
+    // The saved files keep every row.
+    Outcome saved = Collect({"traced.msgpack", "--save-dir", "out",
+                             "--min-size", "1G", "--quiet"});
+    EXPECT_EQ(saved.status, 0);
+    EXPECT_NE(ReadFile(dir_ + "/out/imports.txt").find("| json.scanner\n"),
+              std::string::npos);
+}
+
+TEST_F(CollectorTracedTest, UntracedRecordingPrintsTheSummaryOnly) {
+    Outcome run = Collect({"valid.msgpack", "--save-dir", "plain"});
+    EXPECT_EQ(run.status, 0);
+    EXPECT_EQ(run.out, ReadFile(dir_ + "/plain/report.txt"));
+    EXPECT_NE(access((dir_ + "/plain/report.json").c_str(), F_OK), -1);
+    EXPECT_EQ(access((dir_ + "/plain/imports.txt").c_str(), F_OK), -1);
+    EXPECT_EQ(access((dir_ + "/plain/importtime.txt").c_str(), F_OK), -1);
+    Outcome tree = Collect({"valid.msgpack", "--no-save", "--print", "tree"});
+    EXPECT_EQ(tree.status, 0);
+    EXPECT_EQ(tree.out, "The recording holds no IMPORT records.\n");
+}
+
+TEST_F(CollectorTracedTest, BadOptionValues) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string err;
+    };
+    const std::string help = "(memory-inventory-collector --help shows the "
+                             "usage)\n";
+    const std::string prefix = "memory-inventory-collector: ";
+    const std::string size_error = "--min-size takes a size in bytes, with K, "
+                                   "M or G for KiB, MiB or GiB (512K), not '";
+    const Case cases[] = {
+        {{"--print", "all"}, prefix + "--print takes auto, summary, tree, "
+                             "importtime or none, not 'all'\n" + help},
+        {{"--print"}, prefix + "--print needs a mode: auto, summary, tree, "
+                      "importtime or none\n" + help},
+        {{"--print="}, prefix + "--print takes auto, summary, tree, "
+                       "importtime or none, not ''\n" + help},
+        {{"--top", "-1"}, prefix + "--top takes a number of rows (0: no top "
+                          "tables), not '-1'\n" + help},
+        {{"--top", "ten"}, prefix + "--top takes a number of rows (0: no top "
+                           "tables), not 'ten'\n" + help},
+        {{"--top", "99999999999999999999"},
+         prefix + "--top takes a number of rows (0: no top tables), not "
+                  "'99999999999999999999'\n" + help},
+        {{"--top"}, prefix + "--top needs a number of rows\n" + help},
+        {{"--min-size", "1T"}, prefix + size_error + "1T'\n" + help},
+        {{"--min-size", "K"}, prefix + size_error + "K'\n" + help},
+        {{"--min-size", " 5"}, prefix + size_error + " 5'\n" + help},
+        {{"--min-size", "17179869184G"},
+         prefix + size_error + "17179869184G'\n" + help},
+        {{"--min-size"}, prefix + "--min-size needs a size\n" + help},
+        {{"--quiet", "--print", "tree"},
+         prefix + "--quiet excludes --print tree\n" + help},
+        {{"report", "traced.msgpack", "--top", "x"},
+         prefix + "--top takes a number of rows (0: no top tables), not "
+                  "'x'\n" + help},
+    };
+    for (const Case &c : cases) {
+        Outcome run = Collect(c.args);
+        EXPECT_EQ(run.status, 1) << c.args[0];
+        EXPECT_EQ(run.err, c.err);
+        EXPECT_EQ(run.out, "");
+    }
+    EXPECT_EQ(Made("memory_inventory_"), "");
+}
+
 TEST_F(CollectorMainTest, EmptyInput) {
     Outcome run = Collect({"--no-save"});
     EXPECT_EQ(run.status, 2);

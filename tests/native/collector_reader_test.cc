@@ -515,8 +515,8 @@ TEST(CollectorReaderErrors, KindNotAnInteger) {
 TEST(CollectorReaderErrors, UnknownKind) {
     Recording r;
     r.Header();
-    r.Begin(16, 1);
-    EXPECT_EQ(Fail(r), At(r, 2) + "unknown record kind 16");
+    r.Begin(18, 1);
+    EXPECT_EQ(Fail(r), At(r, 2) + "unknown record kind 18");
     Recording r2;
     r2.Header();
     r2.Begin(12345, 3).Uint(0).Uint(0);
