@@ -109,7 +109,7 @@ def test_tracing_a_block_and_start_stop(tmp_path: Path) -> None:
     second = json.loads((tmp_path / 'b' / 'report.json').read_text())
     names = [node.name for node in import_tree(second)]
     assert 'wave' in names and 'colorsys' not in names
-    assert second['import_tree']['retained'] is False
+    assert second['import_tree']['self_is'] == 'walked'
 
 
 def test_the_default_save_dir_is_new_and_private(tmp_path: Path) -> None:

@@ -58,7 +58,8 @@ class Node:
 def import_tree(report: dict[str, Any]) -> list[Node]:
     """report.json's import tree as (name, parent name, depth), in the
     order the imports ended (as -X importtime prints them)."""
-    nodes = report['import_tree']['nodes']
+    tree = report['import_tree']
+    nodes = [] if tree is None else tree['nodes']
     result = []
     for node in nodes:
         parent = node['parent']

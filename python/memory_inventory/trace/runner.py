@@ -165,7 +165,7 @@ def prepare(kind: Kind, target: str, args: list[str]) -> Program:
         # 3.13's python -c registers its source for tracebacks; so do we.
         register = getattr(linecache, '_register_code', None)
         if register is not None:
-            register(program.code, target, '<string>')
+            register('<string>', target, '<string>')
     elif kind == 'module':
         if not target or target.startswith('.'):
             raise UsageError(f"relative module names not supported: "
