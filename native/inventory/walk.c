@@ -150,6 +150,39 @@ defer_size(mi_walk *walk, PyObject *object, size_t type_index)
     return record;
 }
 
+int
+mi_walk_measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
+{
+    for (size_t i = 0; i < walk->n_deferred; i++) {
+        PyObject *object = walk->deferred[i].object;
+        size_t size = _PySys_GetSizeOf(object);
+        if (size == (size_t)-1) {
+            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception)) {
+                return -1;
+            }
+            PyErr_Clear();
+            size = (size_t)mi_object_basic_size(object);
+            (*fallbacks)++;
+        }
+        mi_deferred_size *deferred = &walk->deferred[i];
+        walk->types.stats[deferred->type_index].bytes += size;
+        walk->bytes += size;
+        if (walk->mode != MI_WALK_ACCOUNTING) {
+            continue;
+        }
+        if (deferred->owner < 0) {
+            walk->unattributed.stats[deferred->unattributed_index].bytes +=
+                size;
+        }
+        else if (mi_count_map_add(&walk->owned_bytes,
+                                  (uint64_t)deferred->owner, size) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 count_attribute_name(PyObject *name, void *arg)
 {

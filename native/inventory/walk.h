@@ -115,6 +115,14 @@ int mi_walk_run(mi_walk *walk);
    work list), keeping the number of objects left pending. */
 void mi_walk_release_traversal(mi_walk *walk);
 
+/* After the walk, once nothing reads its borrowed pointers any more: the
+   sizes that need a Python __sizeof__ (the only Python code), added to
+   the totals, the type tables and, when accounting, the owners' bytes. A
+   __sizeof__ that raises an Exception (or returns no size) counts the
+   object at its basic size, counted in *fallbacks. Returns 0, or -1 with
+   an exception set (MemoryError, KeyboardInterrupt and the like). */
+int mi_walk_measure_deferred(mi_walk *walk, unsigned long long *fallbacks);
+
 /* The index in walk->types of the statistics of `type`, or -1 with
    MemoryError set. */
 Py_ssize_t mi_walk_type_index(mi_walk *walk, PyTypeObject *type);

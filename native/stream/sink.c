@@ -768,6 +768,48 @@ mi_sink_push(mi_sink *sink, const void *bytes, size_t size)
     return MI_SINK_QUEUED;
 }
 
+mi_sink_push_result
+mi_sink_push_batch(mi_sink *sink, const void *bytes, size_t size,
+                   uint64_t records)
+{
+    mi_sink_push_result result = MI_SINK_QUEUED;
+    int was_empty = 0;
+
+    if (records == 0) {
+        return MI_SINK_QUEUED;
+    }
+    if (sink->generation != fork_generation) {
+        return MI_SINK_BROKEN;
+    }
+    uv_mutex_lock(&sink->lock);
+    if (sink->stats.broken || sink->closing) {
+        result = MI_SINK_BROKEN;
+    }
+    else if (size > sink->capacity
+             || sink->pending.size + sink->writing.size
+                > sink->capacity - size) {
+        result = MI_SINK_FULL;
+    }
+    else {
+        was_empty = sink->pending.size == 0;
+        if (chunk_append(&sink->pending, bytes, size, sink->capacity) < 0) {
+            result = MI_SINK_FULL;
+        }
+    }
+    if (result != MI_SINK_QUEUED) {
+        sink->stats.dropped += records;
+        uv_mutex_unlock(&sink->lock);
+        return result;
+    }
+    sink->pending.records += records;
+    sink->stats.records += records;
+    uv_mutex_unlock(&sink->lock);
+    if (was_empty) {
+        (void)uv_async_send(&sink->wakeup);
+    }
+    return MI_SINK_QUEUED;
+}
+
 void
 mi_sink_get_stats(mi_sink *sink, mi_sink_stats *stats)
 {
