@@ -3,9 +3,10 @@
  * The recording comes from standard input, a file or a Unix socket
  * (source.c); every byte of it is saved as received (recording.msgpack)
  * while the reader (reader.c) validates it and fills the model; then the
- * reports are written from the model and its analysis: report.json,
- * report.txt and the HTML pages in the save directory, and the text
- * summary on standard output. */
+ * reports are written from the model, its analysis and its import tree:
+ * report.json, report.txt and the HTML pages in the save directory (and
+ * imports.txt and importtime.txt for import tracing), and what --print
+ * asks for on standard output (or error: --stderr). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
