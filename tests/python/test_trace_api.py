@@ -18,14 +18,14 @@ from trace_support import import_tree
 @pytest.mark.parametrize(('text', 'size'), [
     ('0', 0), ('2048', 2048), ('64K', 65536), ('64k', 65536),
     ('1.5M', 1572864), ('2G', 2 * 1024 ** 3), ('10 MiB', 10 * 1024 ** 2),
-    ('3KB', 3072), ('.5K', 512),
+    ('3KiB', 3072), ('.5K', 512), ('100B', 100),
 ])
 def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
 @pytest.mark.parametrize('text', ['', 'K', '-1', '12Q', '1e3', '1.2.3M',
-                                  '5 T'])
+                                  '5 T', '3KB'])
 def test_parse_size_refuses(text: str) -> None:
     with pytest.raises(ValueError, match='not a size'):
         parse_size(text)

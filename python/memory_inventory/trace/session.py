@@ -32,18 +32,20 @@ FORMATS: tuple[str, ...] = get_args(Format.__value__)
 #: Seconds stop() waits for the collector to write the reports.
 COLLECTOR_TIMEOUT = 600.0
 
-_SIZE = re.compile(r'(\d+(?:\.\d*)?|\.\d+)\s*([kmg]?)(?:i?b)?', re.IGNORECASE)
+_SIZE = re.compile(r'(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmg])(?:ib)?|b)?',
+                   re.IGNORECASE)
 _UNITS = {'': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3}
 
 
 def parse_size(text: str) -> int:
-    """Bytes from '2048', '64K', '1.5M', '1G', '10 MiB' (K, M, G: powers
-    of 1024, case ignored); ValueError with a clear message otherwise."""
+    """Bytes from '2048', '100B', '64K', '1.5M', '1G', '10 MiB' (K, M, G:
+    powers of 1024, as the collector's --min-size; case ignored);
+    ValueError with a clear message otherwise."""
     match = _SIZE.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"not a size: {text!r} (expected a number of "
                          "bytes, optionally followed by K, M or G)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or '').lower()])
 
 
 @dataclass(frozen=True, slots=True)
