@@ -396,3 +396,32 @@ def test_the_example_of_tools_run(tmp_path: Path) -> None:
 
 if sys.platform != 'linux':  # pragma: no cover
     pytest.skip('Linux only', allow_module_level=True)
+
+
+def test_the_spawned_collector_has_a_session_of_its_own(
+        tmp_path: Path) -> None:
+    # So that Ctrl-C (SIGINT to the terminal's foreground process group)
+    # does not reach it: a stand-in collector prints its session and
+    # process group after reading to the end.
+    stand_in = ('import os, sys; sys.stdin.buffer.read(); '
+                'print("child", os.getsid(0), os.getpgrp(), flush=True)')
+    code = textwrap.dedent(f'''\
+        import os, sys
+        from memory_inventory import _native
+        print("parent", os.getsid(0), os.getpgrp(), flush=True)
+        writer = _native.RecordWriter(spawn=[sys.executable, '-c',
+                                             {stand_in!r}])
+        pid = writer.pid
+        assert writer.close() == 0
+        print("pid", pid, flush=True)
+    ''')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line.split()[1:]
+             for line in result.stdout.splitlines()}
+    parent_session, parent_group = lines['parent']
+    child_session, child_group = lines['child']
+    (pid,) = lines['pid']
+    assert child_session == child_group == pid
+    assert child_session != parent_session and child_group != parent_group
