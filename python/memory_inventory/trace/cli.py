@@ -154,8 +154,16 @@ def _redeliver(signal_number: int) -> NoReturn:
     raise SystemExit(128 + signal_number)  # not reached
 
 
+# SIGTERMs received while the program was not running (held until the
+# report is made); _program_running is true only while it runs.
+_held_signals: list[int] = []
+_program_running = False
+
+
 def _on_sigterm(signal_number: int, frame: types.FrameType | None) -> None:
-    raise runner.Terminated(128 + signal_number)
+    if _program_running:
+        raise runner.Terminated(128 + signal_number)
+    _held_signals.append(signal_number)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,19 +198,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: cannot start the collector: {error}",
               file=sys.stderr)
         return 1
-    outcome = program.run()
-    pending: list[int] = []
-
-    def record_signal(number: int, frame: types.FrameType | None) -> None:
-        pending.append(number)
-
-    if terminate_handled and \
-            signal.getsignal(signal.SIGTERM) is _on_sigterm:
-        signal.signal(signal.SIGTERM, record_signal)
+    global _program_running
+    _program_running = True
+    try:
+        outcome = program.run()
+    finally:
+        _program_running = False
     if outcome.exception is not None:
         _print_exception(outcome.exception)
-    session.stop()
-    if isinstance(outcome.system_exit, runner.Terminated) or pending:
+    result = session.stop()
+    if result.collector_status is None or result.collector_status < 0:
+        print(f"{PROG}: the collector did not finish its report "
+              f"(status {result.collector_status})", file=sys.stderr)
+    if isinstance(outcome.system_exit, runner.Terminated) or _held_signals:
         _redeliver(signal.SIGTERM)
     if isinstance(outcome.exception, KeyboardInterrupt):
         # python exits by SIGINT after an uncaught KeyboardInterrupt; it
