@@ -568,6 +568,29 @@ TEST(CollectorImportsGolden, TracedRecording) {
     ExpectGolden("text/imports.txt", out.tree);
     ExpectGolden("text/importtime.txt", out.importtime);
     ExpectGolden("json/traced.json", out.json);
+    // Every scope's inventory is in report.json: the final one, the ten
+    // walks and the unattributed one.
+    size_t inventories = 0;
+    for (size_t at = out.json.find("\"walk_seconds\""); at != std::string::npos;
+         at = out.json.find("\"walk_seconds\"", at + 1)) {
+        inventories++;
+    }
+    EXPECT_EQ(inventories, 12u);
+    EXPECT_NE(out.json.find("\"scope\": 4294967295,\n      \"objects\": 64,"),
+              std::string::npos);
+}
+
+TEST(CollectorImportsReader, AnyChunking) {
+    Recording r;
+    mi_test::TracedRecording(r);
+    for (size_t chunk : {1, 3, 64}) {
+        Model m;
+        ASSERT_EQ(Decode(r.Bytes(), m.get(), chunk), MI_READER_FINISHED)
+            << chunk;
+        EXPECT_EQ(m->n_imports, 10u);
+        EXPECT_EQ(m->n_retained, 10u);
+        EXPECT_STREQ(m->imports[5].error, "ValueError: boom\nsecond line");
+    }
 }
 
 TEST(CollectorImportsGolden, MinSizeTopAndAdditivityFailure) {
