@@ -14,9 +14,11 @@
  *   the walk's owner; the seen set still dedups within the walk and holds
  *   the skipped ids (what a walk cut short by objects_limit left pending
  *   lies behind owned objects: no later incremental walk reaches it);
- * - accounting: a full walk that only reads the map, and tallies each
- *   object it takes stock of under its owner, or, when it has none, in a
- *   second type table (`unattributed`). So the owners' totals and the
+ * - accounting: a full walk that only reads the map (and its marks: an
+ *   owned object is seen when its mark is set, so the seen set only holds
+ *   the skipped ids and the objects no walk owns), and tallies each object
+ *   it takes stock of under its owner, or, when it has none, in a second
+ *   type table (`unattributed`). So the owners' totals and the
  *   unattributed table add up to the walk's totals exactly. */
 #ifndef MI_WALK_H
 #define MI_WALK_H

@@ -266,13 +266,12 @@ typedef struct {
     PyObject *writer;               /* records: a RecordWriter, or None */
 } walk_call;
 
-/* The seen set of the accounting walk: what the map owns, and a little
-   more (what no walk reached). */
+/* The seen set of the accounting walk: owned objects are marked in the
+   map instead, so it holds what no walk owns (a few percent). */
 static size_t
 expected_accounting(const attribution_tracker *self)
 {
-    size_t owned = mi_owner_map_count(&self->owners);
-    return owned + owned / 16 + 1024;
+    return mi_owner_map_count(&self->owners) / 8 + 4096;
 }
 
 /* Walks as `call` asks, then builds the result dict (writer NULL) or
