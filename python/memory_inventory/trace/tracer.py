@@ -88,6 +88,8 @@ class Tracer:
         #: progress, named as the parent of one that ended.
         self._in_progress: dict[tuple[int, str], int] = {}
         self._walked: set[str] = set()
+        #: MODULE and IMPORT records, packed with the next walk's.
+        self._pending: list[Record] = []
         self._queue: list[ImportEvent] = []
         self._busy = False
         #: The import events seen, in the order they ended.
@@ -138,6 +140,8 @@ class Tracer:
             self._drain()
             if self._final_inventory:
                 self._final(tracker)
+            elif self._writer is not None:
+                tracker.flush_records(self._writer)
         finally:
             tracker.close()
             self._tracker = None
@@ -159,14 +163,10 @@ class Tracer:
 
     # --- records ---
 
-    def _write(self, record: Record) -> None:
-        if self._writer is not None:
-            self._writer.write(record)
-
     def _new_id(self, name: str) -> int:
         import_id = len(self.import_names) + 1
         self.import_names[import_id] = name
-        self._write((MODULE, import_id, name))
+        self._pending.append((MODULE, import_id, name))
         return import_id
 
     def _ending(self, thread_id: int, name: str) -> int:
@@ -247,10 +247,13 @@ class Tracer:
         else:
             parent_id = self._parent(thread_id, parent)
         self.module_ids[name] = import_id
-        writer.write((IMPORT, import_id, parent_id, thread_id, started,
-                      find_seconds, total_seconds, status, error))
+        pending = self._pending
+        pending.append((IMPORT, import_id, parent_id, thread_id, started,
+                        find_seconds, total_seconds, status, error))
+        self._pending = []
         _, walk_seconds, pack_seconds = tracker.attribute_records(
-            import_id, self._roots(name), writer, self._objects_limit)
+            import_id, self._roots(name), writer, self._objects_limit,
+            tuple(pending))
         timings = self.timings
         timings['imports'] += 1
         timings['walks'] += walk_seconds
