@@ -254,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                                                args.xvfb, output))
     plain = median_report(results['plain'])
     plain_median = statistics.median(r['seconds'] for r in results['plain'])
-    rows: list[tuple[str, ...]] = [('mode', 'best', 'median', 'ratio', 'peak RSS', 'added RSS',
-             'modules')]
+    rows: list[tuple[str, ...]] = [('mode', 'best', 'median', 'ratio',
+                                    'peak RSS', 'added RSS', 'modules')]
     for mode in modes:
         reports = results[mode]
         best = min(r['seconds'] for r in reports)
