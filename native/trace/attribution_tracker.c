@@ -169,10 +169,41 @@ error:
     return -1;
 }
 
+/* The values of the dict `modules` as roots, but those whose key (an
+   exact str) is in the set `importing`: the modules of sys.modules that
+   no walk owns yet (an incremental walk does not enter what is owned),
+   imports in progress apart. No Python code runs: the keys are exact
+   str, whose hash and comparison are C. */
+static int
+add_module_roots(mi_walk *walk, PyObject *modules, PyObject *importing)
+{
+    Py_ssize_t position = 0;
+    PyObject *name, *module;
+    while (PyDict_Next(modules, &position, &name, &module)) {
+        if (importing != NULL && PyUnicode_CheckExact(name)) {
+            int in_progress = PySet_Contains(importing, name);
+            if (in_progress < 0) {
+                return -1;
+            }
+            if (in_progress) {
+                continue;
+            }
+        }
+        if (mi_walk_add_root(walk, module) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Adds the roots and runs the walk. 0, or -1 with an exception set. */
 static int
-run_walk(mi_walk *walk, PyObject *roots)
+run_walk(mi_walk *walk, PyObject *roots, PyObject *modules,
+         PyObject *importing)
 {
+    if (modules != NULL && add_module_roots(walk, modules, importing) < 0) {
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(roots); i++) {
         if (mi_walk_add_root(walk, PyTuple_GET_ITEM(roots, i)) < 0) {
             return -1;
@@ -271,6 +302,8 @@ typedef struct {
     unsigned long long objects_limit;   /* applied to incremental walks */
     PyObject *writer;               /* records: a RecordWriter, or None */
     PyObject *before;               /* records to pack first, or NULL */
+    PyObject *modules;              /* a dict whose values are roots too */
+    PyObject *importing;            /* a frozenset of its keys not to use */
 } walk_call;
 
 /* Sends the pending records to `writer`: 0, or -1 with an exception. */
@@ -339,7 +372,7 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
         mi_walk_set_accounting(&walk, &self->owners);
     }
     double started = monotonic_seconds();
-    if (run_walk(&walk, call->roots) < 0) {
+    if (run_walk(&walk, call->roots, call->modules, call->importing) < 0) {
         goto cleanup;
     }
     double walked = monotonic_seconds();
@@ -453,9 +486,12 @@ attribution_tracker_attribute(PyObject *op, PyObject *args, PyObject *kwargs)
 }
 
 PyDoc_STRVAR(attribution_tracker_attribute_records_doc,
-"attribute_records(owner, roots, writer, objects_limit=0, before=())\n"
+"attribute_records(owner, roots, writer, objects_limit=0, before=(),\n"
+"                  modules=None, importing=None)\n"
 "    -> tuple[int, float, float]\n\n"
-"attribute(), its findings packed for `writer` (a RecordWriter) as the\n"
+"attribute() from `roots` and the values of the dict `modules` (but\n"
+"those whose key is in the frozenset `importing`), its findings packed\n"
+"for `writer` (a RecordWriter) as the\n"
 "INVENTORY of scope `owner` and its records (TYPE records first, for the\n"
 "types not sent yet), after the records of the tuple `before`; or not\n"
 "recorded at all when writer is None. The records wait in the tracker\n"
@@ -467,17 +503,19 @@ attribution_tracker_attribute_records(PyObject *op, PyObject *args,
                                       PyObject *kwargs)
 {
     static char *kwlist[] = {"owner", "roots", "writer", "objects_limit",
-                             "before", NULL};
+                             "before", "modules", "importing", NULL};
     attribution_tracker *self = (attribution_tracker *)op;
     PyObject *owner, *roots, *writer, *objects_limit = NULL;
     walk_call call = {.mode = MI_WALK_INCREMENTAL};
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O!O!:"
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O!O!O!O!:"
                                      "attribute_records", kwlist,
                                      &PyLong_Type, &owner,
                                      &PyTuple_Type, &roots, &writer,
                                      &PyLong_Type, &objects_limit,
-                                     &PyTuple_Type, &call.before)) {
+                                     &PyTuple_Type, &call.before,
+                                     &PyDict_Type, &call.modules,
+                                     &PyFrozenSet_Type, &call.importing)) {
         return NULL;
     }
     if (attribution_tracker_check_usable(self) < 0

@@ -109,6 +109,8 @@ class AttributionTracker:
         writer: RecordWriter | None,
         objects_limit: int = 0,
         before: tuple[tuple[object, ...], ...] = (),
+        modules: dict[str, object] | None = None,
+        importing: frozenset[str] | None = None,
     ) -> tuple[int, float, float]: ...
     # attribute_records() keeps its records until 256 KiB are pending:
     # this sends them.
