@@ -170,6 +170,28 @@ mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
 }
 
 int
+mi_owner_map_claim(mi_owner_map *map, const void *address, uint32_t owner)
+{
+    uintptr_t key = (uintptr_t)address;
+    size_t i = find(map, key);
+    if (map->slots[i].key == key) {
+        return 0;
+    }
+    if (too_full(map->count + 1, map->mask + 1)) {
+        if (grow(map) < 0) {
+            return -1;
+        }
+        i = find(map, key);
+    }
+    map->slots[i].key = key;
+    map->slots[i].owner = owner;
+    map->slots[i].mark = 0;
+    map->count++;
+    filter_add(map, key);
+    return 1;
+}
+
+int
 mi_owner_map_lookup(const mi_owner_map *map, const void *address,
                     uint32_t *owner)
 {

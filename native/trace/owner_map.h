@@ -57,6 +57,12 @@ void mi_owner_map_free(mi_owner_map *map);
 int mi_owner_map_insert(mi_owner_map *map, const void *address,
                         uint32_t owner);
 
+/* Sets the owner of `address` (non-NULL) unless it has one: returns 1
+   if added, 0 if it was there (unchanged), -1 when out of memory. One
+   probe: what an incremental walk asks of every reference it follows. */
+int mi_owner_map_claim(mi_owner_map *map, const void *address,
+                       uint32_t owner);
+
 /* Returns 1 and sets *owner (when owner is not NULL) if `address` is in
    the map, else 0. */
 int mi_owner_map_lookup(const mi_owner_map *map, const void *address,

@@ -411,3 +411,18 @@ TEST_F(OwnerMapTest, MarksAndGenerations) {
     EXPECT_EQ(mi_owner_map_mark(&map_, Address(1 * 16), nullptr), 1);
     EXPECT_EQ(OwnerOf(2 * 16), 2u);
 }
+
+// Claim: insert unless present, in one probe; never replaces an owner.
+TEST_F(OwnerMapTest, ClaimKeepsTheFirstOwner) {
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x1000), 3), 1);
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x1000), 4), 0);
+    EXPECT_EQ(OwnerOf(0x1000), 3u);
+    EXPECT_EQ(mi_owner_map_count(&map_), size_t{1});
+    for (uintptr_t i = 1; i <= 1000; i++) {
+        ASSERT_EQ(mi_owner_map_claim(&map_, Address(0x100000 + i * 16), 5),
+                  1);
+    }
+    EXPECT_EQ(mi_owner_map_count(&map_), size_t{1001});
+    EXPECT_EQ(OwnerOf(0x100000 + 500 * 16), 5u);
+    EXPECT_EQ(OwnerOf(0x1000), 3u);
+}
