@@ -446,7 +446,10 @@ run(mi_walk *walk, const mi_walk_mode mode)
             }
             continue;
         }
-        if (take_stock(walk, object, info, mode, queued_owner) < 0) {
+        if (mode == MI_WALK_INCREMENTAL && walk->ownership_only) {
+            walk->objects++;
+        }
+        else if (take_stock(walk, object, info, mode, queued_owner) < 0) {
             goto no_memory;
         }
         if (mi_visit_referents(object, visit, walk) != 0) {

@@ -75,6 +75,7 @@ typedef struct {
     mi_walk_mode mode;
     mi_owner_map *owners;       /* not owned; NULL for a plain walk */
     uint32_t owner;             /* incremental: the owner of what it finds */
+    int ownership_only;         /* incremental: own, count, no statistics */
 
     /* state */
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */

@@ -367,6 +367,8 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
     if (call->mode == MI_WALK_INCREMENTAL) {
         walk.objects_limit = call->objects_limit;
         mi_walk_set_incremental(&walk, &self->owners, call->owner);
+        /* No records: only what it owns matters (the baseline). */
+        walk.ownership_only = records && !send;
     }
     else {
         mi_walk_set_accounting(&walk, &self->owners);
