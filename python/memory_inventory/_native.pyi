@@ -109,7 +109,7 @@ class AttributionTracker:
         writer: RecordWriter | None,
         objects_limit: int = 0,
         before: tuple[tuple[object, ...], ...] = (),
-        modules: dict[str, object] | None = None,
+        modules: dict[str, ModuleType] | None = None,
         importing: frozenset[str] | None = None,
     ) -> tuple[int, float, float]: ...
     # attribute_records() keeps its records until 256 KiB are pending:
