@@ -10,13 +10,18 @@
  * Import tracing (native/trace/) adds two kinds of walk, with an owner map
  * (object blocks -> owner ids, see trace/object_block.h):
  * - incremental: an object already in the map is not entered (an earlier
- *   walk owns it), and every object taken stock of goes into the map with
- *   the walk's owner; the seen set still dedups within the walk and holds
- *   the skipped ids (what a walk cut short by objects_limit left pending
- *   lies behind owned objects: no later incremental walk reaches it);
- * - accounting: a full walk that only reads the map, and tallies each
- *   object it takes stock of under its owner, or, when it has none, in a
- *   second type table (`unattributed`). So the owners' totals and the
+ *   walk owns it), and every object the walk queues goes into the map with
+ *   the walk's owner at once (one probe of the map per reference: the map
+ *   is the walk's seen set; the seen set only holds the skipped ids). An
+ *   object of a skipped type leaves the map when it comes off the queue,
+ *   and so do the objects a walk cut short by objects_limit left queued
+ *   (what lies behind them is behind owned objects: no later incremental
+ *   walk reaches it);
+ * - accounting: a full walk that only reads the map (and its marks: an
+ *   owned object is seen when its mark is set, so the seen set only holds
+ *   the skipped ids and the objects no walk owns), and tallies each object
+ *   it takes stock of under its owner, or, when it has none, in a second
+ *   type table (`unattributed`). So the owners' totals and the
  *   unattributed table add up to the walk's totals exactly. */
 #ifndef MI_WALK_H
 #define MI_WALK_H
@@ -70,10 +75,12 @@ typedef struct {
     mi_walk_mode mode;
     mi_owner_map *owners;       /* not owned; NULL for a plain walk */
     uint32_t owner;             /* incremental: the owner of what it finds */
+    int ownership_only;         /* incremental: own, count, no statistics */
 
     /* state */
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
     mi_object_stack pending;
+    mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
     mi_type_table types;
     mi_type_info type_cache[MI_TYPE_CACHE_SIZE];
     mi_duplicate_candidates candidates;

@@ -7,6 +7,7 @@
 #include "../inventory/walk.h"
 #include "../module_types.h"
 #include "../records.h"
+#include "../stream/record_packer.h"
 #include "../stream/record_writer.h"
 #include "free_hook.h"
 #include "object_block.h"
@@ -32,13 +33,18 @@ PyDoc_STRVAR(attribution_tracker_doc,
 "lists and dicts, escape it; 3.13 has a hook for them). close() removes\n"
 "the hooks.");
 
-/* A new owner map holds this many addresses before it grows. */
-#define TRACKER_EXPECTED_OBJECTS (1 << 15)
+/* A new owner map holds this many addresses before it grows (what the
+   whole standard library makes: growing rehashes every entry, and the
+   kernel only backs the pages a small map touches). */
+#define TRACKER_EXPECTED_OBJECTS (1 << 18)
 /* The seen set of an incremental walk starts small: most imports add a few
    hundred objects, and a large set costs page faults on every walk. */
 #define TRACKER_EXPECTED_GROWTH 1024
 /* A batch buffer bigger than this is freed after its records are sent. */
 #define TRACKER_KEEP_BATCH ((size_t)1 << 20)
+/* The records of imports are sent once this many bytes are pending (or
+   by flush_records()): each send may wake the writer's thread. */
+#define TRACKER_SEND_BYTES ((size_t)256 << 10)
 
 typedef struct {
     PyObject_HEAD
@@ -163,10 +169,41 @@ error:
     return -1;
 }
 
+/* The values of the dict `modules` as roots, but those whose key (an
+   exact str) is in the set `importing`: the modules of sys.modules that
+   no walk owns yet (an incremental walk does not enter what is owned),
+   imports in progress apart. No Python code runs: the keys are exact
+   str, whose hash and comparison are C. */
+static int
+add_module_roots(mi_walk *walk, PyObject *modules, PyObject *importing)
+{
+    Py_ssize_t position = 0;
+    PyObject *name, *module;
+    while (PyDict_Next(modules, &position, &name, &module)) {
+        if (importing != NULL && PyUnicode_CheckExact(name)) {
+            int in_progress = PySet_Contains(importing, name);
+            if (in_progress < 0) {
+                return -1;
+            }
+            if (in_progress) {
+                continue;
+            }
+        }
+        if (mi_walk_add_root(walk, module) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Adds the roots and runs the walk. 0, or -1 with an exception set. */
 static int
-run_walk(mi_walk *walk, PyObject *roots)
+run_walk(mi_walk *walk, PyObject *roots, PyObject *modules,
+         PyObject *importing)
 {
+    if (modules != NULL && add_module_roots(walk, modules, importing) < 0) {
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(roots); i++) {
         if (mi_walk_add_root(walk, PyTuple_GET_ITEM(roots, i)) < 0) {
             return -1;
@@ -264,15 +301,45 @@ typedef struct {
     uint32_t owner;                 /* incremental walks */
     unsigned long long objects_limit;   /* applied to incremental walks */
     PyObject *writer;               /* records: a RecordWriter, or None */
+    PyObject *before;               /* records to pack first, or NULL */
+    PyObject *modules;              /* a dict whose values are roots too */
+    PyObject *importing;            /* a frozenset of its keys not to use */
 } walk_call;
 
-/* The seen set of the accounting walk: what the map owns, and a little
-   more (what no walk reached). */
+/* Sends the pending records to `writer`: 0, or -1 with an exception. */
+static int
+send_batch(attribution_tracker *self, PyObject *writer)
+{
+    int pushed = mi_record_writer_push_batch(
+        writer, self->batch.buffer.data, self->batch.buffer.size,
+        self->batch.records);
+    mi_record_batch_clear(&self->batch);
+    if (self->batch.buffer.alloc > TRACKER_KEEP_BATCH) {
+        mi_record_batch_free(&self->batch);
+    }
+    return pushed < 0 ? -1 : 0;
+}
+
+/* Packs the records of the tuple `records` into the batch. */
+static int
+pack_python_records(attribution_tracker *self, PyObject *records)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(records); i++) {
+        if (mi_record_pack(&self->batch.packer,
+                           PyTuple_GET_ITEM(records, i)) < 0) {
+            return -1;
+        }
+        self->batch.records++;
+    }
+    return 0;
+}
+
+/* The seen set of the accounting walk: owned objects are marked in the
+   map instead, so it holds what no walk owns (a few percent). */
 static size_t
 expected_accounting(const attribution_tracker *self)
 {
-    size_t owned = mi_owner_map_count(&self->owners);
-    return owned + owned / 16 + 1024;
+    return mi_owner_map_count(&self->owners) / 8 + 4096;
 }
 
 /* Walks as `call` asks, then builds the result dict (writer NULL) or
@@ -300,12 +367,14 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
     if (call->mode == MI_WALK_INCREMENTAL) {
         walk.objects_limit = call->objects_limit;
         mi_walk_set_incremental(&walk, &self->owners, call->owner);
+        /* No records: only what it owns matters (the baseline). */
+        walk.ownership_only = records && !send;
     }
     else {
         mi_walk_set_accounting(&walk, &self->owners);
     }
     double started = monotonic_seconds();
-    if (run_walk(&walk, call->roots) < 0) {
+    if (run_walk(&walk, call->roots, call->modules, call->importing) < 0) {
         goto cleanup;
     }
     double walked = monotonic_seconds();
@@ -321,18 +390,21 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
             .walk_seconds = walked - started,
             .objects_limit = call->objects_limit,
         };
-        mi_record_batch_clear(&self->batch);
-        if (mi_walk_records_pack(&walk, &options, &self->type_ids,
-                                 &self->batch) < 0) {
+        /* On failure, nothing of this call stays in the batch. */
+        size_t size = self->batch.buffer.size;
+        uint64_t pending = self->batch.records;
+        if ((call->before != NULL
+             && pack_python_records(self, call->before) < 0)
+            || mi_walk_records_pack(&walk, &options, &self->type_ids,
+                                    &self->batch) < 0) {
+            self->batch.buffer.size = size;
+            self->batch.records = pending;
+            self->batch.failed = 0;
             goto cleanup;
         }
-        int pushed = mi_record_writer_push_batch(
-            call->writer, self->batch.buffer.data, self->batch.buffer.size,
-            self->batch.records);
-        if (self->batch.buffer.alloc > TRACKER_KEEP_BATCH) {
-            mi_record_batch_free(&self->batch);
-        }
-        if (pushed < 0) {
+        if ((call->mode == MI_WALK_ACCOUNTING
+             || self->batch.buffer.size >= TRACKER_SEND_BYTES)
+            && send_batch(self, call->writer) < 0) {
             goto cleanup;
         }
         packed = monotonic_seconds();
@@ -416,11 +488,16 @@ attribution_tracker_attribute(PyObject *op, PyObject *args, PyObject *kwargs)
 }
 
 PyDoc_STRVAR(attribution_tracker_attribute_records_doc,
-"attribute_records(owner, roots, writer, objects_limit=0)\n"
+"attribute_records(owner, roots, writer, objects_limit=0, before=(),\n"
+"                  modules=None, importing=None)\n"
 "    -> tuple[int, float, float]\n\n"
-"attribute(), its findings packed into `writer` (a RecordWriter) as the\n"
+"attribute() from `roots` and the values of the dict `modules` (but\n"
+"those whose key is in the frozenset `importing`), its findings packed\n"
+"for `writer` (a RecordWriter) as the\n"
 "INVENTORY of scope `owner` and its records (TYPE records first, for the\n"
-"types not sent yet), or not recorded at all when writer is None.\n"
+"types not sent yet), after the records of the tuple `before`; or not\n"
+"recorded at all when writer is None. The records wait in the tracker\n"
+"until 256 KiB are pending, account_records() or flush_records().\n"
 "Returns (objects, walk_seconds, pack_seconds).");
 
 static PyObject *
@@ -428,16 +505,19 @@ attribution_tracker_attribute_records(PyObject *op, PyObject *args,
                                       PyObject *kwargs)
 {
     static char *kwlist[] = {"owner", "roots", "writer", "objects_limit",
-                             NULL};
+                             "before", "modules", "importing", NULL};
     attribution_tracker *self = (attribution_tracker *)op;
     PyObject *owner, *roots, *writer, *objects_limit = NULL;
     walk_call call = {.mode = MI_WALK_INCREMENTAL};
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O!:"
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O!O!O!O!:"
                                      "attribute_records", kwlist,
                                      &PyLong_Type, &owner,
                                      &PyTuple_Type, &roots, &writer,
-                                     &PyLong_Type, &objects_limit)) {
+                                     &PyLong_Type, &objects_limit,
+                                     &PyTuple_Type, &call.before,
+                                     &PyDict_Type, &call.modules,
+                                     &PyFrozenSet_Type, &call.importing)) {
         return NULL;
     }
     if (attribution_tracker_check_usable(self) < 0
@@ -450,6 +530,32 @@ attribution_tracker_attribute_records(PyObject *op, PyObject *args,
     call.roots = roots;
     call.writer = writer;
     return tracker_walk(self, &call);
+}
+
+PyDoc_STRVAR(attribution_tracker_flush_records_doc,
+"flush_records(writer) -> None\n\n"
+"Send to `writer` the records that attribute_records() left pending.");
+
+static PyObject *
+attribution_tracker_flush_records(PyObject *op, PyObject *writer)
+{
+    attribution_tracker *self = (attribution_tracker *)op;
+    if (writer == Py_None || check_writer(writer) < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "writer must be a "
+                            "RecordWriter");
+        }
+        return NULL;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the AttributionTracker is "
+                        "walking");
+        return NULL;
+    }
+    if (self->batch.records != 0 && send_batch(self, writer) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(attribution_tracker_account_doc,
@@ -670,6 +776,8 @@ static PyMethodDef attribution_tracker_methods[] = {
     {"attribute_records",
      _PyCFunction_CAST(attribution_tracker_attribute_records),
      METH_VARARGS | METH_KEYWORDS, attribution_tracker_attribute_records_doc},
+    {"flush_records", attribution_tracker_flush_records, METH_O,
+     attribution_tracker_flush_records_doc},
     {"account_records",
      _PyCFunction_CAST(attribution_tracker_account_records),
      METH_VARARGS | METH_KEYWORDS, attribution_tracker_account_records_doc},

@@ -108,7 +108,13 @@ class AttributionTracker:
         roots: tuple[object, ...],
         writer: RecordWriter | None,
         objects_limit: int = 0,
+        before: tuple[tuple[object, ...], ...] = (),
+        modules: dict[str, ModuleType] | None = None,
+        importing: frozenset[str] | None = None,
     ) -> tuple[int, float, float]: ...
+    # attribute_records() keeps its records until 256 KiB are pending:
+    # this sends them.
+    def flush_records(self, writer: RecordWriter, /) -> None: ...
     def account_records(
         self,
         roots: tuple[object, ...],

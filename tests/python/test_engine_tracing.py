@@ -736,6 +736,8 @@ def _by_type_name(recs: list[list[Any]],
             if kind == records.TYPE_STATS and (rec[2] in classes
                                                or rec[1] != 7):
                 rec[7] = None
+            if kind == records.DUPLICATE and rec[1] != 7:
+                rec[8] = None
             rec[2] = types[rec[2]]
         elif kind == records.UNINSTANTIATED:
             rec[2] = [types[t] for t in rec[2]]

@@ -253,20 +253,19 @@ def main(argv: list[str] | None = None) -> int:
                 results[mode].append(run_child(mode, args.workload,
                                                args.xvfb, output))
     plain = median_report(results['plain'])
-    rows = [('mode', 'best', 'median', 'ratio', 'peak RSS', 'added RSS',
-             'modules')]
+    plain_median = statistics.median(r['seconds'] for r in results['plain'])
+    rows: list[tuple[str, ...]] = [('mode', 'best', 'median', 'ratio',
+                                    'peak RSS', 'added RSS', 'modules')]
     for mode in modes:
         reports = results[mode]
         best = min(r['seconds'] for r in reports)
         median = statistics.median(r['seconds'] for r in reports)
         rss = statistics.median(r['maxrss_kib'] for r in reports)
         rows.append((mode, fmt_ms(best), fmt_ms(median),
-                     f"{median / statistics.median(
-                         r['seconds'] for r in results['plain']):.2f}x",
+                     f"{median / plain_median:.2f}x",
                      fmt_mib(rss), fmt_mib(rss - plain['maxrss_kib']),
                      str(median_report(reports)['modules'])))
     print(table(rows))
-    plain_median = statistics.median(r['seconds'] for r in results['plain'])
     for mode in modes:
         if mode.startswith('ours'):
             report = median_report(results[mode])

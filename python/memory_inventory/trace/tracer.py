@@ -15,9 +15,9 @@ what existed at start(), SCOPE_UNATTRIBUTED for what no walk had reached)
 and the INVENTORY of scope SCOPE_UNATTRIBUTED. The RETAINED records add up
 exactly to the final INVENTORY's objects and bytes.
 
-The walk after an import starts from the modules that appeared in
-sys.modules since the last walk (imports still in progress apart) and the
-imported module itself; it enters nothing an earlier walk owns, so what an
+The walk after an import starts from the modules of sys.modules that no
+walk owns yet (imports still in progress apart) and the imported module
+itself; it enters nothing an earlier walk owns, so what an
 import stores into older objects (caches, registries, a reloaded module's
 dict) is found only by the final walk, unattributed. The walks and their
 records are C (AttributionTracker.attribute_records and
@@ -87,7 +87,8 @@ class Tracer:
         #: (thread id, name) -> the id given to an import still in
         #: progress, named as the parent of one that ended.
         self._in_progress: dict[tuple[int, str], int] = {}
-        self._walked: set[str] = set()
+        #: MODULE and IMPORT records, packed with the next walk's.
+        self._pending: list[Record] = []
         self._queue: list[ImportEvent] = []
         self._busy = False
         #: The import events seen, in the order they ended.
@@ -123,7 +124,6 @@ class Tracer:
             (*_own_object_ids(), id(hook), id(self)),
             skip_types, tuple(self._duplicate_types))
         self._tracker.attribute_records(0, (builtins, sys.modules), None)
-        self._walked = set(sys.modules)
         self._hook = hook
         sys.meta_path.insert(0, hook)
         self.timings['start'] = time.perf_counter() - started
@@ -138,6 +138,8 @@ class Tracer:
             self._drain()
             if self._final_inventory:
                 self._final(tracker)
+            elif self._writer is not None:
+                tracker.flush_records(self._writer)
         finally:
             tracker.close()
             self._tracker = None
@@ -159,14 +161,10 @@ class Tracer:
 
     # --- records ---
 
-    def _write(self, record: Record) -> None:
-        if self._writer is not None:
-            self._writer.write(record)
-
     def _new_id(self, name: str) -> int:
         import_id = len(self.import_names) + 1
         self.import_names[import_id] = name
-        self._write((MODULE, import_id, name))
+        self._pending.append((MODULE, import_id, name))
         return import_id
 
     def _ending(self, thread_id: int, name: str) -> int:
@@ -211,26 +209,6 @@ class Tracer:
             finally:
                 self._busy = False
 
-    def _roots(self, name: str) -> tuple[object, ...]:
-        """The modules new in sys.modules since the last walk (imports in
-        progress apart), then the module `name`."""
-        modules = sys.modules
-        fresh = modules.keys() - self._walked
-        roots: list[object] = []
-        if fresh:
-            hook = self._hook
-            if hook is not None:
-                fresh -= hook.importing
-            self._walked |= fresh
-            for other in fresh:
-                module = modules.get(other)
-                if module is not None:
-                    roots.append(module)
-        module = modules.get(name)
-        if module is not None:
-            roots.append(module)
-        return tuple(roots)
-
     def _handle(self, event: ImportEvent) -> None:
         (name, parent, thread_id, started, find_seconds, total_seconds,
          status, error) = event
@@ -247,10 +225,20 @@ class Tracer:
         else:
             parent_id = self._parent(thread_id, parent)
         self.module_ids[name] = import_id
-        writer.write((IMPORT, import_id, parent_id, thread_id, started,
-                      find_seconds, total_seconds, status, error))
+        pending = self._pending
+        pending.append((IMPORT, import_id, parent_id, thread_id, started,
+                        find_seconds, total_seconds, status, error))
+        self._pending = []
+        # Roots: the modules of sys.modules that no walk owns yet (new
+        # ones, or a new object under an old name), imports in progress
+        # apart, and the module just imported.
+        modules = sys.modules
+        module = modules.get(name)
+        hook = self._hook
         _, walk_seconds, pack_seconds = tracker.attribute_records(
-            import_id, self._roots(name), writer, self._objects_limit)
+            import_id, () if module is None else (module,), writer,
+            self._objects_limit, tuple(pending), modules,
+            hook.importing if hook is not None else frozenset())
         timings = self.timings
         timings['imports'] += 1
         timings['walks'] += walk_seconds
