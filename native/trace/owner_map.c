@@ -169,6 +169,15 @@ mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
     return 1;
 }
 
+void
+mi_owner_map_prefetch(const mi_owner_map *map, const void *address)
+{
+    if (map->slots != NULL) {
+        __builtin_prefetch(&map->slots[slot_of((uintptr_t)address,
+                                               map->mask)]);
+    }
+}
+
 int
 mi_owner_map_claim(mi_owner_map *map, const void *address, uint32_t owner)
 {

@@ -63,6 +63,11 @@ int mi_owner_map_insert(mi_owner_map *map, const void *address,
 int mi_owner_map_claim(mi_owner_map *map, const void *address,
                        uint32_t owner);
 
+/* Asks the processor to fetch the slot where a probe for `address`
+   starts: a walk does it for a batch of references before it claims or
+   marks them, so that their cache misses overlap. */
+void mi_owner_map_prefetch(const mi_owner_map *map, const void *address);
+
 /* Returns 1 and sets *owner (when owner is not NULL) if `address` is in
    the map, else 0. */
 int mi_owner_map_lookup(const mi_owner_map *map, const void *address,
