@@ -36,6 +36,7 @@
 
 #define MI_MAX_DUPLICATE_TYPES 16
 #define MI_MAX_SKIP_TYPES 32
+#define MI_EDGE_BATCH 16
 
 typedef enum {
     MI_WALK_PLAIN = 0,
@@ -81,6 +82,10 @@ typedef struct {
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
     mi_object_stack pending;
     mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
+    /* Incremental and accounting: the references met while traversing
+       one object, handled in batches (see walk.c). */
+    PyObject *edges[MI_EDGE_BATCH];
+    size_t n_edges;
     mi_type_table types;
     mi_type_info type_cache[MI_TYPE_CACHE_SIZE];
     mi_duplicate_candidates candidates;

@@ -4,9 +4,28 @@
 #include <string.h>
 
 #define MIN_CAPACITY 64
-/* A slot (key, owner and mark), and 4 bits of filter. */
-#define SLOT_BITS (8 * sizeof(mi_owner_slot) + 4)
+/* A slot (key and owner), 4 bits of filter and a mark bit. */
+#define SLOT_BITS (8 * sizeof(mi_owner_slot) + 4 + 1)
 #define FILTER_WORDS(capacity) ((capacity) / 16)
+#define MARK_WORDS(capacity) ((capacity) / 64)
+
+static inline int
+is_marked(const mi_owner_map *map, size_t i)
+{
+    return (map->marks[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void
+set_mark(mi_owner_map *map, size_t i, int marked)
+{
+    uint64_t bit = UINT64_C(1) << (i % 64);
+    if (marked) {
+        map->marks[i / 64] |= bit;
+    }
+    else {
+        map->marks[i / 64] &= ~bit;
+    }
+}
 
 static inline size_t
 slot_of(uintptr_t key, size_t mask)
@@ -60,7 +79,7 @@ rebuild_filter(mi_owner_map *map)
     map->stale = 0;
 }
 
-/* One allocation holds the slots, then the filter. */
+/* One allocation holds the slots, the filter, then the marks. */
 static int
 allocate(mi_owner_map *map, size_t capacity)
 {
@@ -74,6 +93,7 @@ allocate(mi_owner_map *map, size_t capacity)
     }
     map->slots = slots;
     map->filter = (uint64_t *)(slots + capacity);
+    map->marks = map->filter + FILTER_WORDS(capacity);
     map->mask = capacity - 1;
     map->stale = 0;
     return 0;
@@ -94,10 +114,10 @@ mi_owner_map_init(mi_owner_map *map, size_t expected)
         capacity *= 2;
     }
     map->count = 0;
-    map->generation = 1;
     if (allocate(map, capacity) < 0) {
         map->slots = NULL;
         map->filter = NULL;
+        map->marks = NULL;
         map->mask = 0;
         map->stale = 0;
         return -1;
@@ -111,6 +131,7 @@ mi_owner_map_free(mi_owner_map *map)
     free(map->slots);
     map->slots = NULL;
     map->filter = NULL;
+    map->marks = NULL;
     map->mask = 0;
     map->count = 0;
     map->stale = 0;
@@ -139,6 +160,7 @@ grow(mi_owner_map *map)
         if (old.slots[i].key != 0) {
             size_t j = find(map, old.slots[i].key);
             map->slots[j] = old.slots[i];
+            set_mark(map, j, is_marked(&old, i));
             filter_add(map, old.slots[i].key);
         }
     }
@@ -163,10 +185,19 @@ mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
     }
     map->slots[i].key = key;
     map->slots[i].owner = owner;
-    map->slots[i].mark = 0;
+    set_mark(map, i, 0);
     map->count++;
     filter_add(map, key);
     return 1;
+}
+
+void
+mi_owner_map_prefetch(const mi_owner_map *map, const void *address)
+{
+    if (map->slots != NULL) {
+        __builtin_prefetch(&map->slots[slot_of((uintptr_t)address,
+                                               map->mask)]);
+    }
 }
 
 int
@@ -185,7 +216,7 @@ mi_owner_map_claim(mi_owner_map *map, const void *address, uint32_t owner)
     }
     map->slots[i].key = key;
     map->slots[i].owner = owner;
-    map->slots[i].mark = 0;
+    set_mark(map, i, 0);
     map->count++;
     filter_add(map, key);
     return 1;
@@ -215,29 +246,25 @@ mi_owner_map_mark(mi_owner_map *map, const void *address, uint32_t *owner)
     if (map->count == 0) {
         return 0;
     }
-    mi_owner_slot *slot = &map->slots[find(map, (uintptr_t)address)];
-    if (slot->key == 0) {
+    size_t i = find(map, (uintptr_t)address);
+    if (map->slots[i].key == 0) {
         return 0;
     }
     if (owner != NULL) {
-        *owner = slot->owner;
+        *owner = map->slots[i].owner;
     }
-    if (slot->mark == map->generation) {
+    if (is_marked(map, i)) {
         return 2;
     }
-    slot->mark = map->generation;
+    set_mark(map, i, 1);
     return 1;
 }
 
 void
 mi_owner_map_new_marks(mi_owner_map *map)
 {
-    if (++map->generation == 0) {
-        /* After 2**32 - 1 generations: unmark for real. */
-        for (size_t i = 0; map->slots != NULL && i <= map->mask; i++) {
-            map->slots[i].mark = 0;
-        }
-        map->generation = 1;
+    if (map->marks != NULL) {
+        memset(map->marks, 0, MARK_WORDS(map->mask + 1) * sizeof(uint64_t));
     }
 }
 
@@ -264,10 +291,12 @@ mi_owner_map_remove(mi_owner_map *map, const void *address, uint32_t *owner)
         size_t home = slot_of(map->slots[j].key, mask);
         if (((j - home) & mask) >= ((j - hole) & mask)) {
             map->slots[hole] = map->slots[j];
+            set_mark(map, hole, is_marked(map, j));
             hole = j;
         }
     }
     map->slots[hole].key = 0;
+    set_mark(map, hole, 0);
     map->count--;
     /* The key's bits stay set. Once a quarter of the capacity is stale,
        rebuild: at most one pass over the table per that many removals. */

@@ -82,7 +82,7 @@ TEST_F(OwnerMapTest, StartsEmpty) {
     uintptr_t address;
     uint32_t owner;
     EXPECT_EQ(mi_owner_map_next(&map_, &position, &address, &owner), 0);
-    EXPECT_EQ(mi_owner_map_memory(&map_), size_t{64 * 33 / 2});  // 16.5 a slot
+    EXPECT_EQ(mi_owner_map_memory(&map_), size_t{64 * 101 / 8});  // 12.625 a slot
 }
 
 TEST_F(OwnerMapTest, InsertLookupReplace) {
@@ -216,7 +216,7 @@ TEST_F(OwnerMapTest, GrowthKeepsEveryEntry) {
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{n});
     EXPECT_EQ((map_.mask + 1) & map_.mask, size_t{0});
     EXPECT_LE(mi_owner_map_count(&map_) * 4, (map_.mask + 1) * 3);
-    EXPECT_EQ(mi_owner_map_memory(&map_), (map_.mask + 1) * 33 / 2);
+    EXPECT_EQ(mi_owner_map_memory(&map_), (map_.mask + 1) * 101 / 8);
     for (uintptr_t i = 0; i < n; i++) {
         ASSERT_EQ(OwnerOf((i + 1) * 16), i % 1000) << "i=" << i;
     }
@@ -404,7 +404,7 @@ TEST_F(OwnerMapTest, MarksAndGenerations) {
     for (uintptr_t i = 2; i <= 100; i += 2) {
         EXPECT_EQ(mi_owner_map_mark(&map_, Address(i * 16), nullptr), 2);
     }
-    // A new generation unmarks every entry; a new entry starts unmarked.
+    // new_marks unmarks every entry; a new entry starts unmarked.
     mi_owner_map_new_marks(&map_);
     EXPECT_EQ(mi_owner_map_mark(&map_, Address(2 * 16), nullptr), 1);
     ASSERT_EQ(mi_owner_map_insert(&map_, Address(1 * 16), 1), 1);
