@@ -8,11 +8,10 @@
 #include "inventory/walk.h"
 #include "records.h"
 #include "stream/record_packer.h"
+#include "stream/record_writer.h"
 #include "stream/sink.h"
+#include "trace/attribution_tracker.h"
 #include "trace/finder.h"
-#include "trace/free_hook.h"
-#include "trace/object_block.h"
-#include "trace/owner_map.h"
 
 #include <math.h>
 
@@ -908,413 +907,35 @@ static PyType_Spec record_writer_spec = {
     .slots = record_writer_slots,
 };
 
-/* AttributionTracker: incremental walks that own what they find, and the
-   final accounting (native/inventory/walk.h, native/trace/). */
+/* record_writer.h: for import tracing, which packs its records in C. */
 
-PyDoc_STRVAR(attribution_tracker_doc,
-"AttributionTracker(skip_ids, skip_types, duplicate_types)\n\n"
-"Attributes the growth of the heap to owners (by convention 0 is the\n"
-"baseline taken when tracing starts, then one owner per import): each\n"
-"attribute() walks only what no earlier walk owns, and owns what it finds;\n"
-"account() walks everything and totals what each owner still holds.\n"
-"The skip rules are those of inventory(). While open, a hook on the object\n"
-"allocator forgets the owner of every object that is freed, so that a new\n"
-"object at a reused address is not taken for the old one (on 3.12, objects\n"
-"that CPython recycles through its free lists, such as floats, tuples,\n"
-"lists and dicts, escape it; 3.13 has a hook for them). close() removes\n"
-"the hooks.");
-
-/* A new owner map holds this many addresses before it grows. */
-#define TRACKER_EXPECTED_OBJECTS (1 << 15)
-/* The seen set of an incremental walk starts small: most imports add a few
-   hundred objects, and a large set costs page faults on every walk. */
-#define TRACKER_EXPECTED_GROWTH 1024
-
-typedef struct {
-    PyObject_HEAD
-    mi_owner_map owners;
-    mi_free_hook *hook;         /* NULL once closed */
-    PyObject *skip_ids;         /* tuples */
-    PyObject *skip_types;
-    PyObject *duplicate_types;
-    int busy;                   /* in a walk or its results */
-} attribution_tracker;
-
-/* The skip and duplicate rules of inventory(), checked once up front. */
-static int
-check_walk_configuration(PyObject *skip_ids, PyObject *skip_types,
-                         PyObject *duplicate_types)
+int
+mi_record_writer_check(PyObject *object)
 {
-    mi_walk walk;
-    if (mi_walk_init(&walk, 0) < 0) {
+    return Py_TYPE(object)->tp_dealloc == record_writer_dealloc;
+}
+
+int
+mi_record_writer_push_batch(PyObject *writer, const void *bytes,
+                            size_t size, uint64_t records)
+{
+    record_writer *self = (record_writer *)writer;
+    mi_sink_stats stats;
+
+    if (self->state != WRITER_OPEN) {
+        PyErr_SetString(PyExc_ValueError, "write to a closed RecordWriter");
         return -1;
     }
-    int status = configure_walk(&walk, skip_ids, skip_types,
-                                duplicate_types);
-    mi_walk_free(&walk);
-    return status;
-}
-
-static PyObject *
-attribution_tracker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
-{
-    static char *kwlist[] = {"skip_ids", "skip_types", "duplicate_types",
-                             NULL};
-    PyObject *skip_ids, *skip_types, *duplicate_types;
-    attribution_tracker *self;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs,
-                                     "O!O!O!:AttributionTracker", kwlist,
-                                     &PyTuple_Type, &skip_ids,
-                                     &PyTuple_Type, &skip_types,
-                                     &PyTuple_Type, &duplicate_types)) {
-        return NULL;
-    }
-    if (check_walk_configuration(skip_ids, skip_types, duplicate_types) < 0) {
-        return NULL;
-    }
-    self = (attribution_tracker *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->skip_ids = Py_NewRef(skip_ids);
-    self->skip_types = Py_NewRef(skip_types);
-    self->duplicate_types = Py_NewRef(duplicate_types);
-    if (mi_owner_map_init(&self->owners, TRACKER_EXPECTED_OBJECTS) < 0) {
-        PyErr_NoMemory();
-        goto error;
-    }
-    self->hook = mi_free_hook_start(&self->owners);
-    if (self->hook == NULL) {
-        goto error;
-    }
-    return (PyObject *)self;
-
-error:
-    Py_DECREF(self);
-    return NULL;
-}
-
-/* Stops the hook, then frees the map: in this order, so that no free
-   reaches a freed map. */
-static void
-attribution_tracker_stop(attribution_tracker *self)
-{
-    if (self->hook != NULL) {
-        (void)mi_free_hook_stop(self->hook);
-        self->hook = NULL;
-    }
-    mi_owner_map_free(&self->owners);
-}
-
-/* 0 when the tracker can walk; -1 with an exception set otherwise. */
-static int
-attribution_tracker_check_usable(attribution_tracker *self)
-{
-    if (self->hook == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the AttributionTracker is closed");
-        return -1;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "the AttributionTracker is "
-                        "already walking (called from a __sizeof__?)");
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *
-attribution_tracker_walk(attribution_tracker *self, walk_request *request)
-{
-    uint64_t objects = 0;
-    request->skip_ids = self->skip_ids;
-    request->skip_types = self->skip_types;
-    request->duplicate_types = self->duplicate_types;
-    request->owners = &self->owners;
-    request->caller = (PyObject *)self;
-    self->busy = 1;
-    PyObject *result = run_walk(request, &objects);
-    self->busy = 0;
-    if (result != NULL && request->mode == MI_WALK_ACCOUNTING) {
-        native_state *state = PyType_GetModuleState(Py_TYPE(self));
-        if (state != NULL) {
-            state->last_objects = objects;
+    mi_sink_push_result pushed = mi_sink_push_batch(self->sink, bytes, size,
+                                                    records);
+    if (pushed == MI_SINK_BROKEN) {
+        mi_sink_get_stats(self->sink, &stats);
+        if (record_writer_warn(self, &stats) < 0) {
+            return -1;
         }
     }
-    return result;
+    return pushed == MI_SINK_QUEUED;
 }
-
-PyDoc_STRVAR(attribution_tracker_attribute_doc,
-"attribute(owner, roots, objects_limit=0) -> dict\n\n"
-"Walk from `roots` (a tuple) what no earlier walk owns, and make `owner`\n"
-"(an int from 0 to 2**32 - 1) the owner of every object found. Returns\n"
-"what inventory() returns, for those objects only. A walk cut short by\n"
-"objects_limit leaves the rest behind owned objects, where no later\n"
-"attribute() enters: account() finds it, unattributed.");
-
-static PyObject *
-attribution_tracker_attribute(PyObject *op, PyObject *args, PyObject *kwargs)
-{
-    static char *kwlist[] = {"owner", "roots", "objects_limit", NULL};
-    attribution_tracker *self = (attribution_tracker *)op;
-    PyObject *owner, *roots, *objects_limit = NULL;
-    walk_request request = {0};
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!|O!:attribute",
-                                     kwlist, &PyLong_Type, &owner,
-                                     &PyTuple_Type, &roots,
-                                     &PyLong_Type, &objects_limit)) {
-        return NULL;
-    }
-    if (attribution_tracker_check_usable(self) < 0) {
-        return NULL;
-    }
-    unsigned long long value = PyLong_AsUnsignedLongLong(owner);
-    if ((value == (unsigned long long)-1 && PyErr_Occurred())
-        || value > UINT32_MAX) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "owner must be from 0 to %lu, "
-                     "not %R", (unsigned long)UINT32_MAX, owner);
-        return NULL;
-    }
-    if (objects_limit != NULL
-        && read_objects_limit(objects_limit, &request.objects_limit) < 0) {
-        return NULL;
-    }
-    request.roots = roots;
-    request.expected_objects = TRACKER_EXPECTED_GROWTH;
-    request.mode = MI_WALK_INCREMENTAL;
-    request.owner = (uint32_t)value;
-    return attribution_tracker_walk(self, &request);
-}
-
-PyDoc_STRVAR(attribution_tracker_account_doc,
-"account(roots) -> dict\n\n"
-"Walk everything reachable from `roots` (a tuple), as inventory() does,\n"
-"and total it by owner. Returns what inventory() returns, plus 'owners':\n"
-"{owner: (objects, bytes)} of what each owner still holds, and\n"
-"'unattributed': the rows, as 'types', of the objects no owner holds\n"
-"(types with instances only). The owners' totals and the unattributed\n"
-"rows add up exactly to 'objects' and 'bytes'.");
-
-static PyObject *
-attribution_tracker_account(PyObject *op, PyObject *roots)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    walk_request request = {0};
-
-    if (!PyTuple_Check(roots)) {
-        PyErr_Format(PyExc_TypeError, "roots must be a tuple, not %s",
-                     Py_TYPE(roots)->tp_name);
-        return NULL;
-    }
-    if (attribution_tracker_check_usable(self) < 0) {
-        return NULL;
-    }
-    native_state *state = PyType_GetModuleState(Py_TYPE(self));
-    if (state == NULL) {
-        return NULL;
-    }
-    request.roots = roots;
-    request.expected_objects = expected_full_walk(state);
-    request.mode = MI_WALK_ACCOUNTING;
-    return attribution_tracker_walk(self, &request);
-}
-
-PyDoc_STRVAR(attribution_tracker_owner_of_doc,
-"owner_of(obj, /) -> int | None\n\n"
-"The owner of `obj`, or None when no walk owns it (for tests).");
-
-static PyObject *
-attribution_tracker_owner_of(PyObject *op, PyObject *object)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    uint32_t owner;
-
-    if (self->hook == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the AttributionTracker is closed");
-        return NULL;
-    }
-    if (!mi_owner_map_lookup(&self->owners, mi_object_block(object),
-                             &owner)) {
-        Py_RETURN_NONE;
-    }
-    return PyLong_FromUnsignedLong(owner);
-}
-
-PyDoc_STRVAR(attribution_tracker_close_doc,
-"close() -> None\n\n"
-"Remove the allocator hook and forget the owners; closing again does\n"
-"nothing. If another allocator was installed over the hook since, the\n"
-"hook stays under it, passing every call through.");
-
-static PyObject *
-attribution_tracker_close(PyObject *op, PyObject *unused)
-{
-    (void)unused;
-    attribution_tracker *self = (attribution_tracker *)op;
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "cannot close the "
-                        "AttributionTracker while it walks");
-        return NULL;
-    }
-    attribution_tracker_stop(self);
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-attribution_tracker_enter(PyObject *op, PyObject *unused)
-{
-    (void)unused;
-    return Py_NewRef(op);
-}
-
-static PyObject *
-attribution_tracker_exit(PyObject *op, PyObject *args)
-{
-    (void)args;
-    PyObject *none = attribution_tracker_close(op, NULL);
-    if (none == NULL) {
-        return NULL;
-    }
-    Py_DECREF(none);
-    Py_RETURN_FALSE;
-}
-
-static PyObject *
-attribution_tracker_get_owned(PyObject *op, void *closure)
-{
-    (void)closure;
-    attribution_tracker *self = (attribution_tracker *)op;
-    return PyLong_FromSize_t(mi_owner_map_count(&self->owners));
-}
-
-static PyObject *
-attribution_tracker_get_freed(PyObject *op, void *closure)
-{
-    (void)closure;
-    attribution_tracker *self = (attribution_tracker *)op;
-    return PyLong_FromUnsignedLongLong(
-        self->hook == NULL ? 0 : mi_free_hook_freed(self->hook));
-}
-
-static PyObject *
-attribution_tracker_get_recycled(PyObject *op, void *closure)
-{
-    (void)closure;
-    attribution_tracker *self = (attribution_tracker *)op;
-    return PyLong_FromUnsignedLongLong(
-        self->hook == NULL ? 0 : mi_free_hook_recycled(self->hook));
-}
-
-static PyObject *
-attribution_tracker_get_map_bytes(PyObject *op, void *closure)
-{
-    (void)closure;
-    attribution_tracker *self = (attribution_tracker *)op;
-    return PyLong_FromSize_t(mi_owner_map_memory(&self->owners));
-}
-
-static PyObject *
-attribution_tracker_get_closed(PyObject *op, void *closure)
-{
-    (void)closure;
-    return PyBool_FromLong(((attribution_tracker *)op)->hook == NULL);
-}
-
-static int
-attribution_tracker_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->skip_ids);
-    Py_VISIT(self->skip_types);
-    Py_VISIT(self->duplicate_types);
-    return 0;
-}
-
-/* A tracker can be in a cycle (through its skip types' modules): once
-   cleared, it is closed, since its tuples are gone. */
-static int
-attribution_tracker_clear(PyObject *op)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    attribution_tracker_stop(self);
-    Py_CLEAR(self->skip_ids);
-    Py_CLEAR(self->skip_types);
-    Py_CLEAR(self->duplicate_types);
-    return 0;
-}
-
-static void
-attribution_tracker_dealloc(PyObject *op)
-{
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    (void)attribution_tracker_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
-}
-
-static PyObject *
-attribution_tracker_repr(PyObject *op)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    return PyUnicode_FromFormat("<AttributionTracker%s owned=%zu>",
-                                self->hook == NULL ? " closed" : "",
-                                mi_owner_map_count(&self->owners));
-}
-
-static PyMethodDef attribution_tracker_methods[] = {
-    {"attribute", _PyCFunction_CAST(attribution_tracker_attribute),
-     METH_VARARGS | METH_KEYWORDS, attribution_tracker_attribute_doc},
-    {"account", attribution_tracker_account, METH_O,
-     attribution_tracker_account_doc},
-    {"owner_of", attribution_tracker_owner_of, METH_O,
-     attribution_tracker_owner_of_doc},
-    {"close", attribution_tracker_close, METH_NOARGS,
-     attribution_tracker_close_doc},
-    {"__enter__", attribution_tracker_enter, METH_NOARGS, NULL},
-    {"__exit__", attribution_tracker_exit, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef attribution_tracker_getset[] = {
-    {"owned", attribution_tracker_get_owned, NULL,
-     "The number of addresses with an owner.", NULL},
-    {"freed", attribution_tracker_get_freed, NULL,
-     "Owned objects whose memory the allocator freed since the start "
-     "(their owners forgotten).", NULL},
-    {"recycled", attribution_tracker_get_recycled, NULL,
-     "Owned objects whose memory a new object took without the allocator "
-     "freeing it (free lists; their owners forgotten); 3.13 only, always 0 "
-     "on 3.12.", NULL},
-    {"map_bytes", attribution_tracker_get_map_bytes, NULL,
-     "The memory of the owner map.", NULL},
-    {"closed", attribution_tracker_get_closed, NULL,
-     "Whether close() was called.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyType_Slot attribution_tracker_slots[] = {
-    {Py_tp_doc, (void *)attribution_tracker_doc},
-    {Py_tp_new, attribution_tracker_new},
-    {Py_tp_dealloc, attribution_tracker_dealloc},
-    {Py_tp_traverse, attribution_tracker_traverse},
-    {Py_tp_clear, attribution_tracker_clear},
-    {Py_tp_repr, attribution_tracker_repr},
-    {Py_tp_methods, attribution_tracker_methods},
-    {Py_tp_getset, attribution_tracker_getset},
-    {0, NULL},
-};
-
-static PyType_Spec attribution_tracker_spec = {
-    .name = "memory_inventory._native.AttributionTracker",
-    .basicsize = sizeof(attribution_tracker),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE,
-    .slots = attribution_tracker_slots,
-};
 
 static PyMethodDef native_methods[] = {
     {"inventory", _PyCFunction_CAST(inventory), METH_FASTCALL, inventory_doc},
@@ -1339,7 +960,7 @@ native_exec(PyObject *module)
     if (mi_add_type(module, &record_writer_spec) < 0) {
         return -1;
     }
-    if (mi_add_type(module, &attribution_tracker_spec) < 0) {
+    if (mi_attribution_tracker_add_type(module) < 0) {
         return -1;
     }
     /* ImportHook and its loader proxy (trace/finder.h). */

@@ -36,8 +36,8 @@ enum mi_record_kind {
 };
 
 /* Scopes: which inventory a record belongs to. 0 is the final (or only)
-   full inventory; import tracing numbers its per-module inventories from
-   1, by the id of a MODULE record. */
+   full inventory; import tracing numbers its per-import inventories from
+   1, by the id of a MODULE record (one per import event). */
 #define MI_SCOPE_FINAL 0
 /* Import tracing: what existed when tracing began, and what the final
    inventory found that no walk after an import had reached. */
@@ -87,7 +87,10 @@ enum {
 #define MI_TYPE_FLAG_EXCEPTION 1u   /* a subclass of BaseException */
 #define MI_TYPE_FLAG_HEAP 2u        /* a heap type (a class statement) */
 
-/* MODULE: [3, module_id, name]  (import tracing; module_id >= 1) */
+/* MODULE: [3, module_id, name]  (import tracing; module_id >= 1)
+   One per import event, not per module: module_id is the event's id,
+   unique in the recording; name (the module's) may repeat, when a module
+   is imported again (importlib.reload(), a failed import retried). */
 enum {
     MI_FIELD_MODULE_ID = 1,
     MI_FIELD_MODULE_NAME,
@@ -207,9 +210,10 @@ enum {
             total_seconds, status, error]
    Import tracing: one import that reached the import system, sent when
    it ends (so children come before their parent, as -X importtime
-   prints them). module_id: uint (a MODULE sent before); parent_id: uint
-   (the import in progress on the same thread when this one began, 0 at
-   the top); thread_id: uint (threading.get_ident()); started: float
+   prints them). module_id: uint (the id of this import event: a MODULE
+   sent before); parent_id: uint (the id of the import event in progress
+   on the same thread when this one began, whose own IMPORT comes later
+   with that id; 0 at the top); thread_id: uint (threading.get_ident()); started: float
    (time.monotonic() at the start); find_seconds: float (finding the
    spec); total_seconds: float (finding, loading and executing, children
    included: importtime's cumulative time); status: uint (MI_IMPORT_*);

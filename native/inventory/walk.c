@@ -18,7 +18,8 @@ mi_walk_init(mi_walk *walk, size_t expected_objects)
     if (mi_pointer_set_init(&walk->seen, expected_objects) < 0) {
         goto error;
     }
-    if (mi_object_stack_init(&walk->pending, 4096) < 0) {
+    if (mi_object_stack_init(&walk->pending, 4096) < 0
+        || mi_object_stack_init(&walk->pending_owners, 16) < 0) {
         goto error;
     }
     return 0;
@@ -40,6 +41,7 @@ mi_walk_free(mi_walk *walk)
     walk->n_deferred = 0;
     mi_pointer_set_free(&walk->seen);
     mi_object_stack_free(&walk->pending);
+    mi_object_stack_free(&walk->pending_owners);
     mi_type_table_free(&walk->types);
     mi_duplicate_candidates_free(&walk->candidates);
     mi_count_map_free(&walk->owned_objects);
@@ -69,15 +71,108 @@ enqueue(PyObject *object, void *arg)
 }
 
 /* The visitor of incremental walks: what an earlier walk owns is not
-   entered. */
+   entered; what no walk owns is owned at once, by this walk. */
 static int
 enqueue_unowned(PyObject *object, void *arg)
 {
     mi_walk *walk = arg;
-    if (mi_owner_map_lookup(walk->owners, mi_object_block(object), NULL)) {
-        return 0;
+    if (mi_pointer_set_contains(&walk->seen, object)) {
+        return 0;       /* skipped */
     }
-    return enqueue(object, arg);
+    int claimed = mi_owner_map_claim(walk->owners, mi_object_block(object),
+                                     walk->owner);
+    if (claimed <= 0) {
+        return claimed;
+    }
+    return mi_object_stack_push(&walk->pending, object);
+}
+
+/* Accounting: queues `object` with its owner (owner + 1, 0 for none). */
+static int
+push_owned(mi_walk *walk, PyObject *object, uintptr_t owner)
+{
+    if (mi_object_stack_push(&walk->pending, object) < 0
+        || mi_object_stack_push(&walk->pending_owners,
+                                (void *)owner) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The visitor of the accounting walk: an owned object's mark in the owner
+   map says whether the walk saw it (the seen set holds the skipped
+   addresses and the objects no walk owns: a few percent). The owner goes
+   on the queue with the object. */
+static int
+enqueue_accounting(PyObject *object, void *arg)
+{
+    mi_walk *walk = arg;
+    uint32_t owner;
+    switch (mi_owner_map_mark(walk->owners, mi_object_block(object),
+                              &owner)) {
+    case 2:
+        return 0;
+    case 1:
+        if (mi_pointer_set_contains(&walk->seen, object)) {
+            return 0;       /* skipped */
+        }
+        return push_owned(walk, object, (uintptr_t)owner + 1);
+    default: {
+        int added = mi_pointer_set_add(&walk->seen, object);
+        if (added <= 0) {
+            return added;
+        }
+        return push_owned(walk, object, 0);
+    }
+    }
+}
+
+/* The owner map's probes are the incremental and accounting walks' main
+   cost, each a cache miss, and each needs first the referent's type (its
+   block depends on it: another miss). So the references of an object are
+   handled in batches: each is prefetched when met, then the batch's
+   blocks are prefetched in the map, then they are claimed (or marked) in
+   the order met: the misses of a batch overlap. */
+static int
+handle_edges(mi_walk *walk, visitproc enqueue_one)
+{
+    size_t n = walk->n_edges;
+    const void *blocks[MI_EDGE_BATCH];
+    walk->n_edges = 0;
+    for (size_t i = 0; i < n; i++) {
+        blocks[i] = mi_object_block(walk->edges[i]);
+        mi_owner_map_prefetch(walk->owners, blocks[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int status = enqueue_one(walk->edges[i], walk);
+        if (status != 0) {
+            return status;
+        }
+    }
+    return 0;
+}
+
+static inline int
+batch_edge(mi_walk *walk, PyObject *object, visitproc enqueue_one)
+{
+    __builtin_prefetch(object);
+    walk->edges[walk->n_edges++] = object;
+    if (walk->n_edges == MI_EDGE_BATCH) {
+        return handle_edges(walk, enqueue_one);
+    }
+    return 0;
+}
+
+static int
+batch_unowned(PyObject *object, void *arg)
+{
+    return batch_edge(arg, object, enqueue_unowned);
+}
+
+static int
+batch_accounting(PyObject *object, void *arg)
+{
+    return batch_edge(arg, object, enqueue_accounting);
 }
 
 void
@@ -93,13 +188,16 @@ mi_walk_set_accounting(mi_walk *walk, mi_owner_map *owners)
 {
     walk->mode = MI_WALK_ACCOUNTING;
     walk->owners = owners;
+    mi_owner_map_new_marks(owners);
 }
 
 int
 mi_walk_add_root(mi_walk *walk, PyObject *object)
 {
     int status = walk->mode == MI_WALK_INCREMENTAL
-        ? enqueue_unowned(object, walk) : enqueue(object, walk);
+        ? enqueue_unowned(object, walk)
+        : walk->mode == MI_WALK_ACCOUNTING
+        ? enqueue_accounting(object, walk) : enqueue(object, walk);
     if (status < 0) {
         PyErr_NoMemory();
         return -1;
@@ -113,6 +211,7 @@ mi_walk_release_traversal(mi_walk *walk)
     walk->left_pending = walk->pending.length;
     mi_pointer_set_free(&walk->seen);
     mi_object_stack_free(&walk->pending);
+    mi_object_stack_free(&walk->pending_owners);
 }
 
 Py_ssize_t
@@ -148,6 +247,39 @@ defer_size(mi_walk *walk, PyObject *object, size_t type_index)
     record->owner = -1;
     record->unattributed_index = 0;
     return record;
+}
+
+int
+mi_walk_measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
+{
+    for (size_t i = 0; i < walk->n_deferred; i++) {
+        PyObject *object = walk->deferred[i].object;
+        size_t size = _PySys_GetSizeOf(object);
+        if (size == (size_t)-1) {
+            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception)) {
+                return -1;
+            }
+            PyErr_Clear();
+            size = (size_t)mi_object_basic_size(object);
+            (*fallbacks)++;
+        }
+        mi_deferred_size *deferred = &walk->deferred[i];
+        walk->types.stats[deferred->type_index].bytes += size;
+        walk->bytes += size;
+        if (walk->mode != MI_WALK_ACCOUNTING) {
+            continue;
+        }
+        if (deferred->owner < 0) {
+            walk->unattributed.stats[deferred->unattributed_index].bytes +=
+                size;
+        }
+        else if (mi_count_map_add(&walk->owned_bytes,
+                                  (uint64_t)deferred->owner, size) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -211,10 +343,10 @@ typedef struct {
    the walk, else NULL. Returns 0, or -1 when out of memory. */
 static int
 tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
-      mi_deferred_size *deferred)
+      mi_deferred_size *deferred, uintptr_t queued_owner)
 {
-    uint32_t owner;
-    if (mi_owner_map_lookup(walk->owners, mi_object_block(object), &owner)) {
+    if (queued_owner != 0) {
+        uint32_t owner = (uint32_t)(queued_owner - 1);
         if (mi_count_map_add(&walk->owned_objects, owner, 1) < 0
             || mi_count_map_add(&walk->owned_bytes, owner, stock->size) < 0) {
             return -1;
@@ -247,12 +379,12 @@ tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
     return 0;
 }
 
-/* Records one object in the statistics of its type; an incremental walk
-   owns it, the accounting tallies it. Returns 0, or -1 when out of memory.
+/* Records one object in the statistics of its type; the accounting
+   tallies it under `queued_owner` (owner + 1, 0 for none). Returns 0, or -1 when out of memory.
    Inlined into each mode's loop, where `mode` is a constant. */
 static inline Py_ALWAYS_INLINE int
 take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,
-           const mi_walk_mode mode)
+           const mi_walk_mode mode, uintptr_t queued_owner)
 {
     size_t type_index = info->index;
     int has_duplicates = info->duplicates;
@@ -304,10 +436,6 @@ take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,
             return -1;
         }
     }
-    if (mode == MI_WALK_INCREMENTAL) {
-        return mi_owner_map_insert(walk->owners, mi_object_block(object),
-                                   walk->owner) < 0 ? -1 : 0;
-    }
     if (mode == MI_WALK_ACCOUNTING) {
         mi_stock stock = {
             .size = (uint64_t)size,
@@ -316,9 +444,21 @@ take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,
             .interned = interned,
             .dict = has_dict ? &dict : NULL,
         };
-        return tally(walk, object, &stock, deferred);
+        return tally(walk, object, &stock, deferred, queued_owner);
     }
     return 0;
+}
+
+/* Incremental: the objects left queued by objects_limit were owned when
+   queued; they are not taken stock of, so they are not the walk's. */
+static void
+disown_pending(mi_walk *walk)
+{
+    for (size_t i = 0; i < walk->pending.length; i++) {
+        (void)mi_owner_map_remove(walk->owners,
+                                  mi_object_block(walk->pending.items[i]),
+                                  NULL);
+    }
 }
 
 /* The walk, for one mode: a constant, so that each mode gets its own
@@ -326,13 +466,22 @@ take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,
 static inline Py_ALWAYS_INLINE int
 run(mi_walk *walk, const mi_walk_mode mode)
 {
-    visitproc visit = mode == MI_WALK_INCREMENTAL ? enqueue_unowned : enqueue;
+    visitproc visit = mode == MI_WALK_INCREMENTAL ? batch_unowned
+        : mode == MI_WALK_ACCOUNTING ? batch_accounting : enqueue;
+    visitproc enqueue_one = mode == MI_WALK_INCREMENTAL ? enqueue_unowned
+        : enqueue_accounting;
     PyObject *object;
     while ((object = mi_object_stack_pop(&walk->pending)) != NULL) {
+        uintptr_t queued_owner = mode == MI_WALK_ACCOUNTING
+            ? (uintptr_t)mi_object_stack_pop(&walk->pending_owners) : 0;
         if (walk->objects_limit != 0 && walk->objects >= walk->objects_limit) {
             /* Put it back: what is left pending is reported. */
             walk->pending.length++;
+            walk->pending_owners.length += mode == MI_WALK_ACCOUNTING;
             walk->limit_reached = 1;
+            if (mode == MI_WALK_INCREMENTAL) {
+                disown_pending(walk);
+            }
             return 0;
         }
         const mi_type_info *info = type_info(walk, Py_TYPE(object));
@@ -340,12 +489,24 @@ run(mi_walk *walk, const mi_walk_mode mode)
             goto no_memory;
         }
         if (info->skip) {
+            if (mode == MI_WALK_INCREMENTAL) {
+                /* Queued, so owned: but never taken stock of. */
+                (void)mi_owner_map_remove(walk->owners,
+                                          mi_object_block(object), NULL);
+            }
             continue;
         }
-        if (take_stock(walk, object, info, mode) < 0) {
+        if (mode == MI_WALK_INCREMENTAL && walk->ownership_only) {
+            walk->objects++;
+        }
+        else if (take_stock(walk, object, info, mode, queued_owner) < 0) {
             goto no_memory;
         }
         if (mi_visit_referents(object, visit, walk) != 0) {
+            goto no_memory;
+        }
+        if (mode != MI_WALK_PLAIN && walk->n_edges != 0
+            && handle_edges(walk, enqueue_one) != 0) {
             goto no_memory;
         }
     }

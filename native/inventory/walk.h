@@ -10,13 +10,18 @@
  * Import tracing (native/trace/) adds two kinds of walk, with an owner map
  * (object blocks -> owner ids, see trace/object_block.h):
  * - incremental: an object already in the map is not entered (an earlier
- *   walk owns it), and every object taken stock of goes into the map with
- *   the walk's owner; the seen set still dedups within the walk and holds
- *   the skipped ids (what a walk cut short by objects_limit left pending
- *   lies behind owned objects: no later incremental walk reaches it);
- * - accounting: a full walk that only reads the map, and tallies each
- *   object it takes stock of under its owner, or, when it has none, in a
- *   second type table (`unattributed`). So the owners' totals and the
+ *   walk owns it), and every object the walk queues goes into the map with
+ *   the walk's owner at once (one probe of the map per reference: the map
+ *   is the walk's seen set; the seen set only holds the skipped ids). An
+ *   object of a skipped type leaves the map when it comes off the queue,
+ *   and so do the objects a walk cut short by objects_limit left queued
+ *   (what lies behind them is behind owned objects: no later incremental
+ *   walk reaches it);
+ * - accounting: a full walk that only reads the map (and its marks: an
+ *   owned object is seen when its mark is set, so the seen set only holds
+ *   the skipped ids and the objects no walk owns), and tallies each object
+ *   it takes stock of under its owner, or, when it has none, in a second
+ *   type table (`unattributed`). So the owners' totals and the
  *   unattributed table add up to the walk's totals exactly. */
 #ifndef MI_WALK_H
 #define MI_WALK_H
@@ -31,6 +36,7 @@
 
 #define MI_MAX_DUPLICATE_TYPES 16
 #define MI_MAX_SKIP_TYPES 32
+#define MI_EDGE_BATCH 16
 
 typedef enum {
     MI_WALK_PLAIN = 0,
@@ -70,10 +76,16 @@ typedef struct {
     mi_walk_mode mode;
     mi_owner_map *owners;       /* not owned; NULL for a plain walk */
     uint32_t owner;             /* incremental: the owner of what it finds */
+    int ownership_only;         /* incremental: own, count, no statistics */
 
     /* state */
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
     mi_object_stack pending;
+    mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
+    /* Incremental and accounting: the references met while traversing
+       one object, handled in batches (see walk.c). */
+    PyObject *edges[MI_EDGE_BATCH];
+    size_t n_edges;
     mi_type_table types;
     mi_type_info type_cache[MI_TYPE_CACHE_SIZE];
     mi_duplicate_candidates candidates;
@@ -114,6 +126,14 @@ int mi_walk_run(mi_walk *walk);
 /* After the walk: frees what only the walk needed (the seen set and the
    work list), keeping the number of objects left pending. */
 void mi_walk_release_traversal(mi_walk *walk);
+
+/* After the walk, once nothing reads its borrowed pointers any more: the
+   sizes that need a Python __sizeof__ (the only Python code), added to
+   the totals, the type tables and, when accounting, the owners' bytes. A
+   __sizeof__ that raises an Exception (or returns no size) counts the
+   object at its basic size, counted in *fallbacks. Returns 0, or -1 with
+   an exception set (MemoryError, KeyboardInterrupt and the like). */
+int mi_walk_measure_deferred(mi_walk *walk, unsigned long long *fallbacks);
 
 /* The index in walk->types of the statistics of `type`, or -1 with
    MemoryError set. */

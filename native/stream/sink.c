@@ -433,6 +433,11 @@ start_spawn(mi_sink *sink, const char **what)
     options.args = sink->argv;
     options.stdio_count = 3;
     options.stdio = stdio;
+    /* A session of its own (setsid): the terminal's Ctrl-C (SIGINT to the
+       foreground process group) reaches the program being measured, not
+       its collector, which must read on until the END that the program
+       still writes after a KeyboardInterrupt (or until the pipe closes). */
+    options.flags = UV_PROCESS_DETACHED;
     /* uv_spawn() initializes the handle even when it fails. */
     sink->process_initialized = 1;
     err = uv_spawn(&sink->loop, &sink->process, &options);
@@ -757,6 +762,48 @@ mi_sink_push(mi_sink *sink, const void *bytes, size_t size)
        a write, so only the first record of a batch needs to wake it. A
        failure (only possible on a closing handle, which mi_sink_close()
        alone starts) would leave the bytes for the next wakeup. */
+    if (was_empty) {
+        (void)uv_async_send(&sink->wakeup);
+    }
+    return MI_SINK_QUEUED;
+}
+
+mi_sink_push_result
+mi_sink_push_batch(mi_sink *sink, const void *bytes, size_t size,
+                   uint64_t records)
+{
+    mi_sink_push_result result = MI_SINK_QUEUED;
+    int was_empty = 0;
+
+    if (records == 0) {
+        return MI_SINK_QUEUED;
+    }
+    if (sink->generation != fork_generation) {
+        return MI_SINK_BROKEN;
+    }
+    uv_mutex_lock(&sink->lock);
+    if (sink->stats.broken || sink->closing) {
+        result = MI_SINK_BROKEN;
+    }
+    else if (size > sink->capacity
+             || sink->pending.size + sink->writing.size
+                > sink->capacity - size) {
+        result = MI_SINK_FULL;
+    }
+    else {
+        was_empty = sink->pending.size == 0;
+        if (chunk_append(&sink->pending, bytes, size, sink->capacity) < 0) {
+            result = MI_SINK_FULL;
+        }
+    }
+    if (result != MI_SINK_QUEUED) {
+        sink->stats.dropped += records;
+        uv_mutex_unlock(&sink->lock);
+        return result;
+    }
+    sink->pending.records += records;
+    sink->stats.records += records;
+    uv_mutex_unlock(&sink->lock);
     if (was_empty) {
         (void)uv_async_send(&sink->wakeup);
     }

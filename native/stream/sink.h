@@ -99,6 +99,12 @@ int mi_sink_open(mi_sink **sink, const mi_sink_options *options,
 mi_sink_push_result mi_sink_push(mi_sink *sink, const void *bytes,
                                  size_t size);
 
+/* mi_sink_push for `records` whole records packed one after the other in
+   `bytes` (import tracing packs an inventory's records at once): queued
+   or dropped together, counted as `records`. */
+mi_sink_push_result mi_sink_push_batch(mi_sink *sink, const void *bytes,
+                                       size_t size, uint64_t records);
+
 void mi_sink_get_stats(mi_sink *sink, mi_sink_stats *stats);
 
 /* Writes a description of why the transport broke, such as "the process

@@ -5,14 +5,19 @@
  * (free_hook.h) removes an entry as soon as the allocator frees its
  * block. Removal is backward-shift deletion for linear probing: no
  * tombstones, so a map that sees millions of frees stays as fast as a
- * fresh one. The hook asks "is this block in the map?" on every free (and
- * on 3.13 for every new object), mostly to hear "no": a Bloom filter (two
- * bits of one 64-bit word per key, 4 bits a slot: 256 KiB for 250,000
- * keys, small enough to stay in cache) answers most of those without
- * touching the table. Removal leaves the key's bits set; the filter is
- * rebuilt when such stale bits pile up. Keys and owners live in separate
- * arrays, so a lookup that gets past the filter and misses touches only
- * the keys.
+ * fresh one. A slot holds the key and its owner (12 bytes, packed: a
+ * lookup that finds its key reads one cache line, rarely two). The hook asks
+ * "is this block in the map?" on every free (and on 3.13 for every new
+ * object), mostly to hear "no": a Bloom filter (two bits of one 64-bit
+ * word per key, 4 bits a slot: 256 KiB for 500,000 slots, small enough to
+ * stay in cache) answers most of those without touching the table.
+ * Removal leaves the key's bits set; the filter is rebuilt when such stale
+ * bits pile up. The table fills up to three quarters before it doubles.
+ *
+ * Marks: the final accounting walk uses the map as its seen set for owned
+ * objects (mi_owner_map_mark): a bit per slot, which moves with its key,
+ * all cleared by mi_owner_map_new_marks(). This spares that walk a second
+ * table of every object, and a second cache miss per reference.
  *
  * Pure C, no Python: tested with GoogleTest (tests/native/owner_map_test.cc).
  * Not thread-safe; the free hook and the walks run under the GIL. */
@@ -26,10 +31,17 @@
 extern "C" {
 #endif
 
+/* 12 bytes: the key may be read unaligned (x86-64 and arm64 do it at the
+   speed of an aligned read within a cache line). */
+typedef struct __attribute__((packed)) {
+    uintptr_t key;      /* 0 marks an empty slot */
+    uint32_t owner;
+} mi_owner_slot;
+
 typedef struct {
-    uintptr_t *keys;    /* 0 marks an empty slot */
-    uint32_t *owners;   /* owners[i] belongs to keys[i] */
+    mi_owner_slot *slots;
     uint64_t *filter;   /* capacity / 16 words */
+    uint64_t *marks;    /* capacity / 64 words: a bit per slot */
     size_t mask;        /* capacity - 1; capacity is a power of two */
     size_t count;
     size_t stale;       /* keys removed since the filter was built */
@@ -44,6 +56,17 @@ void mi_owner_map_free(mi_owner_map *map);
    then unchanged). */
 int mi_owner_map_insert(mi_owner_map *map, const void *address,
                         uint32_t owner);
+
+/* Sets the owner of `address` (non-NULL) unless it has one: returns 1
+   if added, 0 if it was there (unchanged), -1 when out of memory. One
+   probe: what an incremental walk asks of every reference it follows. */
+int mi_owner_map_claim(mi_owner_map *map, const void *address,
+                       uint32_t owner);
+
+/* Asks the processor to fetch the slot where a probe for `address`
+   starts: a walk does it for a batch of references before it claims or
+   marks them, so that their cache misses overlap. */
+void mi_owner_map_prefetch(const mi_owner_map *map, const void *address);
 
 /* Returns 1 and sets *owner (when owner is not NULL) if `address` is in
    the map, else 0. */
@@ -60,6 +83,15 @@ int mi_owner_map_remove(mi_owner_map *map, const void *address,
    during an iteration. */
 int mi_owner_map_next(const mi_owner_map *map, size_t *position,
                       uintptr_t *address, uint32_t *owner);
+
+/* Marks `address` if it is in the map: returns 0 when it is not, 1 when
+   it was not marked yet (and marks it), 2 when it was; sets *owner
+   (when not NULL) in the last two cases. */
+int mi_owner_map_mark(mi_owner_map *map, const void *address,
+                      uint32_t *owner);
+
+/* Unmarks every slot. */
+void mi_owner_map_new_marks(mi_owner_map *map);
 
 /* The number of addresses in the map. */
 static inline size_t

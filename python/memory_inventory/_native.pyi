@@ -99,6 +99,28 @@ class AttributionTracker:
         objects_limit: int = 0,
     ) -> dict[str, object]: ...
     def account(self, roots: tuple[object, ...], /) -> dict[str, object]: ...
+    # attribute() and account() with their findings packed straight into
+    # `writer` as records (None: attribute() without results). Both return
+    # (objects, walk_seconds, pack_seconds).
+    def attribute_records(
+        self,
+        owner: int,
+        roots: tuple[object, ...],
+        writer: RecordWriter | None,
+        objects_limit: int = 0,
+        before: tuple[tuple[object, ...], ...] = (),
+        modules: dict[str, ModuleType] | None = None,
+        importing: frozenset[str] | None = None,
+    ) -> tuple[int, float, float]: ...
+    # attribute_records() keeps its records until 256 KiB are pending:
+    # this sends them.
+    def flush_records(self, writer: RecordWriter, /) -> None: ...
+    def account_records(
+        self,
+        roots: tuple[object, ...],
+        writer: RecordWriter | None,
+        objects_limit: int = 0,
+    ) -> tuple[int, float, float]: ...
     def owner_of(self, obj: object, /) -> int | None: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...

@@ -7,6 +7,7 @@ the tests remove them from sys.modules afterwards."""
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import importlib.machinery
 import importlib.util
@@ -537,3 +538,87 @@ def test_tracer_with_a_writer_left_open(modules: Modules,
     recs = _decode(path)
     _check_order(recs)
     assert [e[0] for e in tracer.events if e[0] == name] == [name]
+
+
+def _unique_scopes(recs: list[list[Any]]) -> None:
+    """Every MODULE id once, every INVENTORY scope once: what the
+    collector checks."""
+    ids = [r[1] for r in recs if r[0] == records.MODULE]
+    scopes = [r[1] for r in recs if r[0] == records.INVENTORY]
+    assert len(ids) == len(set(ids))
+    assert len(scopes) == len(set(scopes))
+
+
+def test_each_import_event_has_its_own_id(modules: Modules,
+                                          tmp_path: Path) -> None:
+    """A reload and a retried failed import are new import events: new
+    ids, one MODULE record each (the name repeats), one INVENTORY each;
+    a child's parent id is the id its parent's own IMPORT took."""
+    name = modules.write('again', 'import @child\nN = [1, 2, 3]\n')
+    child = modules.write('child', 'C = 1\n')
+    flaky = modules.write('flaky', '''\
+        import builtins
+        import @leaf
+        if not getattr(builtins, '@tries', 0):
+            builtins.@tries = 1
+            raise RuntimeError('first try fails')
+        F = 2
+    ''')
+    leaf = modules.write('leaf', 'L = 3\n')
+    path = tmp_path / 'ids.msgpack'
+    try:
+        with Tracer(path) as tracer:
+            module = _import(name)
+            importlib.reload(module)
+            with pytest.raises(RuntimeError, match='first try'):
+                _import(flaky)
+            assert _import(flaky).F == 2
+    finally:
+        vars(builtins).pop(f'{modules.prefix}tries', None)
+    recs = _decode(path)
+    _check_order(recs)
+    _unique_scopes(recs)
+    named = {r[1]: r[2] for r in recs if r[0] == records.MODULE}
+    imports = [r for r in recs if r[0] == records.IMPORT]
+    by_name: dict[str, list[list[Any]]] = {}
+    for rec in imports:
+        by_name.setdefault(named[rec[1]], []).append(rec)
+    # The first import of `name` and its reload: two events, two ids.
+    assert len(by_name[name]) == 2
+    first, reloaded = by_name[name]
+    assert first[1] != reloaded[1]
+    assert [r[2] for r in by_name[child]] == [first[1]]
+    # The failed import and its retry; the leaf is imported once, as a
+    # child of the first (failed) try.
+    assert [r[7] for r in by_name[flaky]] == [records.IMPORT_FAILED,
+                                             records.IMPORT_OK]
+    assert by_name[flaky][0][1] != by_name[flaky][1][1]
+    assert [r[2] for r in by_name[leaf]] == [by_name[flaky][0][1]]
+    assert by_name[flaky][0][8].startswith('RuntimeError: first try fails')
+    # Every IMPORT has its INVENTORY; the ids are the Tracer's.
+    scopes = {r[1] for r in recs if r[0] == records.INVENTORY}
+    assert {r[1] for r in imports} <= scopes
+    assert tracer.import_names == named
+    assert tracer.module_ids[name] == reloaded[1]
+    # What the final accounting finds adds up exactly.
+    (final,) = [r for r in recs if r[0] == records.INVENTORY
+                and r[1] == records.SCOPE_FINAL]
+    retained = [r for r in recs if r[0] == records.RETAINED]
+    assert sum(r[2] for r in retained) == final[2]
+    assert sum(r[3] for r in retained) == final[3]
+
+
+def test_no_final_inventory(modules: Modules, tmp_path: Path) -> None:
+    name = modules.write('nofinal', 'X = 1\n')
+    path = tmp_path / 'nofinal.msgpack'
+    with Tracer(path, final_inventory=False):
+        _import(name)
+    recs = _decode(path)
+    _check_order(recs)
+    kinds = {r[0] for r in recs}
+    assert records.RETAINED not in kinds
+    scopes = {r[1] for r in recs if r[0] == records.INVENTORY}
+    assert records.SCOPE_FINAL not in scopes
+    assert records.SCOPE_UNATTRIBUTED not in scopes
+    (event,) = [r for r in recs if r[0] == records.IMPORT]
+    assert event[1] in scopes

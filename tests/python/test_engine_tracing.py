@@ -17,10 +17,12 @@ import sys
 import tracemalloc
 import types
 from collections.abc import Callable, Iterator
-from typing import ClassVar, cast
+from pathlib import Path
+from typing import Any, ClassVar, cast
 
+import msgpack
 import pytest
-from memory_inventory import _native, engine
+from memory_inventory import _native, engine, process, records
 
 DUPLICATES = (str, bytes, int, float, complex, tuple, frozenset)
 ROOTS = (builtins, sys.modules)
@@ -681,3 +683,151 @@ def test_hostile_heaps(tracker: _native.AttributionTracker,
     finally:
         Mutator.target = {}
         Reentrant.tracker = None
+
+
+# --- Records packed in C ---------------------------------------------------
+#
+# attribute_records() and account_records() must write exactly what
+# records.inventory_records(engine.shape_inventory(result)) writes for the
+# same walk: the reference is the Python path, on a second tracker that
+# owns the same objects.
+
+
+def _read_records(path: Path) -> list[list[Any]]:
+    with path.open('rb') as stream:
+        return list(msgpack.Unpacker(stream, raw=False,
+                                     strict_map_key=False))
+
+
+def _python_records(result: dict[str, object], scope: int,
+                    type_ids: records.TypeIds,
+                    rows_key: str = 'types') -> list[list[Any]]:
+    shaped = engine.shape_inventory(
+        result, walk_seconds=0.0, objects_limit=0,
+        duplicate_types=frozenset(DUPLICATES),
+        process=process.process_stats(), gc=process.gc_stats(),
+        rows_key=rows_key)
+    packed = msgpack.packb(list(records.inventory_records(
+        shaped, scope, type_ids)))
+    return cast('list[list[Any]]', msgpack.unpackb(packed,
+                                                   strict_map_key=False))
+
+
+def _by_type_name(recs: list[list[Any]],
+                  metatypes: set[int]) -> list[list[Any]]:
+    """The records with type ids replaced by the TYPE records they name
+    (ids are numbered in another order), TYPE records and walk times
+    left out, and some reference counts too: those of classes (each side's
+    table of type ids holds a reference to every class it numbered), and
+    those of the final inventories, which run one after the other (the
+    first one's records hold references to what they name)."""
+    types = {r[1]: tuple(r[2:]) for r in recs if r[0] == records.TYPE}
+    classes = {i for i, t in types.items() if t[2] in metatypes}
+    named: list[list[Any]] = []
+    for rec in recs:
+        kind = rec[0]
+        if kind == records.TYPE:
+            continue
+        rec = list(rec)
+        if kind == records.INVENTORY:
+            rec[6] = 0.0
+            rec[9] = [types[t] for t in rec[9]]
+        elif kind in (records.TYPE_STATS, records.DUPLICATE):
+            if kind == records.TYPE_STATS and (rec[2] in classes
+                                               or rec[1] != 7):
+                rec[7] = None
+            if kind == records.DUPLICATE and rec[1] != 7:
+                rec[8] = None
+            rec[2] = types[rec[2]]
+        elif kind == records.UNINSTANTIATED:
+            rec[2] = [types[t] for t in rec[2]]
+        named.append(rec)
+    return named
+
+
+class Hashless:
+    """A class lacking slots, with a private attribute (mangled in its
+    __static_attributes__ on 3.13)."""
+
+    def __init__(self) -> None:
+        self.__secret = 1
+        self.shown = 2
+
+
+def test_records_packed_in_c_are_those_of_python(
+        made_modules: list[str], tmp_path: Path) -> None:
+    ours = _new_tracker()
+    reference = _new_tracker()
+    path = tmp_path / 'records.msgpack'
+    try:
+        ours.attribute_records(0, ROOTS, None)
+        reference.attribute(0, ROOTS)
+        module, _ = _crafted(made_modules, strings=30, instances=4)
+        text = f'mi-dup-{os.getpid()}-{next(_serial)}'
+        vars(module).update(
+            copies=[''.join(list(text)) for _ in range(3)],
+            numbers=[int(f'{10**30 + i}') for i in (1, 1, 2, 2, 2)],
+            pairs=[(text, 1.5), (text, 1.5)],
+            hashless=[Hashless() for _ in range(3)],
+            big='x' * (records.MAX_REPR + 10),
+            bigger='x' * (records.MAX_REPR + 10),
+            Unused=type('Unused', (), {}),
+            Error=type('Error', (ValueError,), {}))
+        with _native.RecordWriter(path=str(path)) as writer:
+            objects, walk_seconds, pack_seconds = ours.attribute_records(
+                7, (module,), writer)
+            assert walk_seconds >= 0 and pack_seconds >= 0
+            expected = reference.attribute(7, (module,))
+            assert objects == expected['objects']
+            type_ids = records.TypeIds()
+            wanted = _python_records(expected, 7, type_ids)
+            del expected    # its rows hold the duplicate values
+            # The final accounting: both trackers own the same objects.
+            ours.account_records(ROOTS, writer)
+            final = reference.account(ROOTS)
+        wanted += _python_records(final, records.SCOPE_FINAL, type_ids)
+        owners = cast('dict[int, tuple[int, int]]', final['owners'])
+        wanted += [[records.RETAINED, records.SCOPE_BASELINE if owner == 0
+                    else owner, *totals]
+                   for owner, totals in sorted(owners.items())]
+        unattributed = _python_records(final, records.SCOPE_UNATTRIBUTED,
+                                       type_ids, 'unattributed')
+        wanted += [[records.RETAINED, records.SCOPE_UNATTRIBUTED,
+                    unattributed[0][2], unattributed[0][3]]]
+        wanted += unattributed
+    finally:
+        ours.close()
+        reference.close()
+    got = _read_records(path)[:-1]      # END apart
+    metatypes = {id(row[0]) for row in cast('list[_native.TypeRow]',
+                                            final['types'])
+                 if issubclass(row[0], type)}
+    assert _by_type_name(got, metatypes) == _by_type_name(wanted, metatypes)
+    # TYPE records come before the records that name them.
+    seen: set[int] = set()
+    for rec in got:
+        if rec[0] == records.TYPE:
+            seen.add(rec[1])
+        elif rec[0] == records.TYPE_STATS:
+            assert rec[2] in seen
+    # What the test made is there, exactly.
+    stats = [r for r in got if r[0] == records.TYPE_STATS and r[1] == 7]
+    assert sum(r[3] for r in stats) == objects
+    duplicates = [r for r in got if r[0] == records.DUPLICATE and r[1] == 7]
+    reprs = {r[3]: r[5] for r in duplicates}
+    assert reprs[repr(text)] == 4       # the copies, and `text` itself
+    assert reprs[repr(10**30 + 2)] == 3
+    assert reprs[repr((text, 1.5))] == 2
+    cut = "'" + 'x' * (records.MAX_REPR - 1) + '… (12 more characters)'
+    assert reprs[cut] == 2
+
+
+def test_records_need_a_writer(tracker: _native.AttributionTracker) -> None:
+    with pytest.raises(TypeError, match='RecordWriter'):
+        tracker.attribute_records(1, (), 'path')  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match='RecordWriter'):
+        tracker.account_records(ROOTS, 3)  # type: ignore[arg-type]
+    # None: the walk without records.
+    objects = tracker.attribute_records(0, ROOTS, None)[0]
+    assert objects == tracker.owned > 0
+    assert tracker.account_records(ROOTS, None)[0] >= objects

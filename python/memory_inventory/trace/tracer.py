@@ -4,20 +4,24 @@
         import json
 
 streams, into a `_native.RecordWriter` (or a new one writing to a path): a
-HEADER; for each import that reaches the import system, when it ends, a
-MODULE record the first time its name is seen, its IMPORT record, then the
-INVENTORY (scope: the module id) of the objects that import added and no
-earlier walk had reached; at stop(), the final INVENTORY (scope 0), one
-RETAINED record per scope (module ids, SCOPE_BASELINE for what existed at
-start(), SCOPE_UNATTRIBUTED for what no walk had reached) and the
-INVENTORY of scope SCOPE_UNATTRIBUTED. The RETAINED records add up exactly
-to the final INVENTORY's objects and bytes.
+HEADER; for each import event that reaches the import system, when it
+ends, a MODULE record [import id, name] (every import event has its own
+id, from 1: a module imported twice, by importlib.reload() or a retried
+failed import, has two), its IMPORT record, then the INVENTORY (scope: the
+import id) of the objects that import added and no earlier walk had
+reached; at stop(), unless final_inventory=False, the final INVENTORY
+(scope 0), one RETAINED record per scope (import ids, SCOPE_BASELINE for
+what existed at start(), SCOPE_UNATTRIBUTED for what no walk had reached)
+and the INVENTORY of scope SCOPE_UNATTRIBUTED. The RETAINED records add up
+exactly to the final INVENTORY's objects and bytes.
 
-The walk after an import starts from the modules that appeared in
-sys.modules since the last walk (imports still in progress apart) and the
-imported module itself; it enters nothing an earlier walk owns, so what an
+The walk after an import starts from the modules of sys.modules that no
+walk owns yet (imports still in progress apart) and the imported module
+itself; it enters nothing an earlier walk owns, so what an
 import stores into older objects (caches, registries, a reloaded module's
-dict) is found only by the final walk, unattributed."""
+dict) is found only by the final walk, unattributed. The walks and their
+records are C (AttributionTracker.attribute_records and
+account_records): no Python object per type or per value."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ import sys
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Literal, Self, cast
+from typing import Literal, Self
 
 from .. import _native
 from ..engine import (
@@ -35,22 +39,8 @@ from ..engine import (
     DEFAULT_DUPLICATE_TYPES,
     _own_object_ids,
     check_walk_options,
-    shape_inventory,
 )
-from ..model import GCStats, Inventory, ProcessStats
-from ..process import gc_stats, process_stats
-from ..records import (
-    SCOPE_BASELINE,
-    SCOPE_FINAL,
-    SCOPE_UNATTRIBUTED,
-    Record,
-    TypeIds,
-    header_record,
-    import_record,
-    inventory_records,
-    module_record,
-    retained_record,
-)
+from ..records import IMPORT, MODULE, Record, header_record
 
 type ImportEvent = tuple[str, str | None, int, float, float, float, int,
                          str | None]
@@ -64,7 +54,14 @@ class Tracer:
     path (a RecordWriter(path=...) that stop() closes).
 
     `objects_limit` caps each walk after an import (0: no limit); what a
-    capped walk leaves is found by the final walk, unattributed."""
+    capped walk leaves is found by the final walk, unattributed. With
+    `final_inventory=False`, stop() writes no final inventory (nor
+    RETAINED records).
+
+    After start(): `import_names` maps every import id to its module's
+    name, `module_ids` each name to the id of its latest import event,
+    `events` lists the hook's events in the order they ended, and
+    `timings` says where the time went (seconds; 'imports' counts)."""
 
     def __init__(
         self,
@@ -72,25 +69,33 @@ class Tracer:
         *,
         duplicate_types: Iterable[type] = DEFAULT_DUPLICATE_TYPES,
         objects_limit: int = 0,
+        final_inventory: bool = True,
     ) -> None:
         self._duplicate_types = check_walk_options(duplicate_types,
                                                    objects_limit)
         self._output = output
         self._objects_limit = objects_limit
+        self._final_inventory = final_inventory
         self._writer: _native.RecordWriter | None = None
         self._owns_writer = False
         self._hook: _native.ImportHook | None = None
         self._tracker: _native.AttributionTracker | None = None
-        self._type_ids = TypeIds()
-        #: Module name -> module id (also the tracker's owner), from 1.
+        #: Import id -> module name, ids from 1 in the order given.
+        self.import_names: dict[int, str] = {}
+        #: Module name -> the id of its latest import event.
         self.module_ids: dict[str, int] = {}
-        self._walked: set[str] = set()
+        #: (thread id, name) -> the id given to an import still in
+        #: progress, named as the parent of one that ended.
+        self._in_progress: dict[tuple[int, str], int] = {}
+        #: MODULE and IMPORT records, packed with the next walk's.
+        self._pending: list[Record] = []
         self._queue: list[ImportEvent] = []
         self._busy = False
-        self._process: ProcessStats | None = None
-        self._gc: GCStats | None = None
         #: The import events seen, in the order they ended.
         self.events: list[ImportEvent] = []
+        self.timings: dict[str, float] = dict.fromkeys(
+            ('imports', 'start', 'callbacks', 'walks', 'packing', 'final',
+             'final_walk', 'final_packing'), 0.0)
 
     # --- life cycle ---
 
@@ -101,28 +106,27 @@ class Tracer:
     def start(self) -> None:
         if self._hook is not None:
             raise RuntimeError("the Tracer is already started")
+        started = time.perf_counter()
         if isinstance(self._output, _native.RecordWriter):
             self._writer = self._output
             self._owns_writer = False
         else:
             self._writer = _native.RecordWriter(path=self._output)
             self._owns_writer = True
-        self._write(header_record())
+        self._writer.write(header_record())
         hook = _native.ImportHook(self._on_import)
         skip_types = (
-            *_OWN_TYPES, Tracer, TypeIds, _native.ImportHook,
+            *_OWN_TYPES, Tracer, _native.ImportHook,
             _native.ImportLoaderProxy, _native.AttributionTracker,
             _native.RecordWriter,
         )
         self._tracker = _native.AttributionTracker(
             (*_own_object_ids(), id(hook), id(self)),
             skip_types, tuple(self._duplicate_types))
-        self._process = process_stats()
-        self._gc = gc_stats()
-        self._tracker.attribute(0, (builtins, sys.modules))
-        self._walked = set(sys.modules)
+        self._tracker.attribute_records(0, (builtins, sys.modules), None)
         self._hook = hook
         sys.meta_path.insert(0, hook)
+        self.timings['start'] = time.perf_counter() - started
 
     def stop(self) -> None:
         hook, tracker = self._hook, self._tracker
@@ -132,7 +136,10 @@ class Tracer:
         try:
             sys.meta_path[:] = [f for f in sys.meta_path if f is not hook]
             self._drain()
-            self._final(tracker)
+            if self._final_inventory:
+                self._final(tracker)
+            elif self._writer is not None:
+                tracker.flush_records(self._writer)
         finally:
             tracker.close()
             self._tracker = None
@@ -154,25 +161,33 @@ class Tracer:
 
     # --- records ---
 
-    def _write(self, record: Record) -> None:
-        if self._writer is not None:
-            self._writer.write(record)
+    def _new_id(self, name: str) -> int:
+        import_id = len(self.import_names) + 1
+        self.import_names[import_id] = name
+        self._pending.append((MODULE, import_id, name))
+        return import_id
 
-    def _module_id(self, name: str) -> int:
-        module_id = self.module_ids.get(name)
-        if module_id is None:
-            module_id = self.module_ids[name] = len(self.module_ids) + 1
-            self._write(module_record(module_id, name))
-        return module_id
+    def _ending(self, thread_id: int, name: str) -> int:
+        """The id of the import of `name` ending on `thread_id`: the one
+        its children were given as their parent's, or a new one."""
+        import_id = self._in_progress.pop((thread_id, name), 0)
+        return import_id or self._new_id(name)
 
-    def _shape(self, raw: dict[str, object], walk_seconds: float,
-               rows_key: str = 'types') -> Inventory:
-        assert self._process is not None and self._gc is not None
-        return shape_inventory(
-            raw, walk_seconds=walk_seconds,
-            objects_limit=self._objects_limit,
-            duplicate_types=self._duplicate_types,
-            process=self._process, gc=self._gc, rows_key=rows_key)
+    def _parent(self, thread_id: int, name: str) -> int:
+        """The id of `name`'s import in progress on `thread_id`, given
+        now if it has none yet: its own event, later, takes it."""
+        key = (thread_id, name)
+        parent_id = self._in_progress.get(key)
+        if parent_id is None:
+            parent_id = self._in_progress[key] = self._new_id(name)
+        return parent_id
+
+    def _forget_in_progress(self, thread_id: int) -> None:
+        """A top-level import of the thread ended: nothing is in progress
+        there any more (an import whose spec importlib discarded never
+        reports, and must not lend its id to a later one)."""
+        for key in [k for k in self._in_progress if k[0] == thread_id]:
+            del self._in_progress[key]
 
     def _on_import(self, name: str, parent: str | None, thread_id: int,
                    started: float, find_seconds: float,
@@ -198,51 +213,44 @@ class Tracer:
         (name, parent, thread_id, started, find_seconds, total_seconds,
          status, error) = event
         self.events.append(event)
-        tracker = self._tracker
-        if tracker is None:
+        tracker, writer = self._tracker, self._writer
+        if tracker is None or writer is None:
             return
-        module_id = self._module_id(name)
-        parent_id = 0 if parent is None else self._module_id(parent)
-        hook = self._hook
-        importing = hook.importing if hook is not None else frozenset()
-        roots: list[object] = []
+        began = time.perf_counter()
+        import_id = self._ending(thread_id, name)
+        if parent is None:
+            parent_id = 0
+            if self._in_progress:
+                self._forget_in_progress(thread_id)
+        else:
+            parent_id = self._parent(thread_id, parent)
+        self.module_ids[name] = import_id
+        pending = self._pending
+        pending.append((IMPORT, import_id, parent_id, thread_id, started,
+                        find_seconds, total_seconds, status, error))
+        self._pending = []
+        # Roots: the modules of sys.modules that no walk owns yet (new
+        # ones, or a new object under an old name), imports in progress
+        # apart, and the module just imported.
         modules = sys.modules
-        for other in list(modules):
-            if other not in self._walked and other not in importing:
-                self._walked.add(other)
-                module = modules.get(other)
-                if module is not None:
-                    roots.append(module)
         module = modules.get(name)
-        if module is not None:
-            roots.append(module)
-        walk_started = time.perf_counter()
-        raw = tracker.attribute(module_id, tuple(roots),
-                                objects_limit=self._objects_limit)
-        walk_seconds = time.perf_counter() - walk_started
-        self._write(import_record(module_id, parent_id, thread_id, started,
-                                  find_seconds, total_seconds, status,
-                                  error))
-        for record in inventory_records(self._shape(raw, walk_seconds),
-                                        module_id, self._type_ids):
-            self._write(record)
+        hook = self._hook
+        _, walk_seconds, pack_seconds = tracker.attribute_records(
+            import_id, () if module is None else (module,), writer,
+            self._objects_limit, tuple(pending), modules,
+            hook.importing if hook is not None else frozenset())
+        timings = self.timings
+        timings['imports'] += 1
+        timings['walks'] += walk_seconds
+        timings['packing'] += pack_seconds
+        timings['callbacks'] += time.perf_counter() - began
 
     def _final(self, tracker: _native.AttributionTracker) -> None:
-        walk_started = time.perf_counter()
-        raw = tracker.account((builtins, sys.modules))
-        walk_seconds = time.perf_counter() - walk_started
-        self._process = process_stats()
-        for record in inventory_records(self._shape(raw, walk_seconds),
-                                        SCOPE_FINAL, self._type_ids):
-            self._write(record)
-        owners = cast('_native.OwnerTotals', raw['owners'])
-        for owner, (objects, size) in sorted(owners.items()):
-            scope = SCOPE_BASELINE if owner == 0 else owner
-            self._write(retained_record(scope, objects, size))
-        unattributed = self._shape(raw, 0.0, rows_key='unattributed')
-        self._write(retained_record(SCOPE_UNATTRIBUTED,
-                                    unattributed.objects,
-                                    unattributed.bytes))
-        for record in inventory_records(unattributed, SCOPE_UNATTRIBUTED,
-                                        self._type_ids):
-            self._write(record)
+        if self._writer is None:
+            return
+        began = time.perf_counter()
+        _, walk_seconds, pack_seconds = tracker.account_records(
+            (builtins, sys.modules), self._writer, self._objects_limit)
+        self.timings['final_walk'] = walk_seconds
+        self.timings['final_packing'] = pack_seconds
+        self.timings['final'] = time.perf_counter() - began
