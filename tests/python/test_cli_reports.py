@@ -132,7 +132,13 @@ def test_a_collector_that_dies_mid_run(tmp_path: Path) -> None:
     script.write_text('#!/bin/sh\nhead -c 2000 > /dev/null\nexit 0\n')
     script.chmod(0o755)
     env = {**os.environ, 'MEMORY_INVENTORY_COLLECTOR': str(script)}
-    result = _cli('json', env=env, cwd=tmp_path)
+    # A recording (over 300 KB) larger than what the socket to the
+    # collector buffers (about 208 KiB): the writer must meet the closed
+    # end, whenever the collector exits. With `json` alone (190 KB) it
+    # could write everything before the collector had gone.
+    result = _cli('asyncio', 'email.message', 'http.client', 'decimal',
+                  'xml.etree.ElementTree', 'unittest', 'logging.handlers',
+                  env=env, cwd=tmp_path)
     details = f"status {result.returncode}, stderr:\n{result.stderr}"
     assert result.returncode == 1, details
     assert result.stderr.count('RuntimeWarning') == 1, details
