@@ -1,6 +1,7 @@
 /* memory_inventory._native: the Python-facing functions, nothing else. */
 #include "inventory/cpython_internals.h"
 #include "module_types.h"
+#include "inventory/gc_tracked.h"
 #include "inventory/instance_dict.h"
 #include "inventory/object_size.h"
 #include "inventory/result.h"
@@ -364,21 +365,11 @@ PyDoc_STRVAR(gc_tracked_doc,
 "len(gc.get_objects()), without making the list: the number of objects\n"
 "the garbage collector tracks.");
 
-static int
-count_tracked(PyObject *object, void *arg)
-{
-    (void)object;
-    (*(Py_ssize_t *)arg)++;
-    return 1;   /* go on */
-}
-
 static PyObject *
 gc_tracked(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     (void)module;
-    Py_ssize_t count = 0;
-    PyUnstable_GC_VisitObjects(count_tracked, &count);
-    return PyLong_FromSsize_t(count);
+    return PyLong_FromSsize_t(mi_gc_tracked());
 }
 
 PyDoc_STRVAR(values_equal_doc,
