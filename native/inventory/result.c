@@ -713,8 +713,8 @@ mi_result_build(mi_walk *walk, const mi_result_shaping *shaping)
                                  &unattributed_names) < 0) {
         goto cleanup;
     }
-    if (mi_duplicate_groups_build(&walk->candidates,
-                                  equal_values) < 0) {
+    if (mi_duplicate_groups_build_repeated(&walk->candidates,
+                                           equal_values) < 0) {
         PyErr_NoMemory();
         goto cleanup;
     }
