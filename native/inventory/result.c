@@ -457,39 +457,41 @@ break_ties_by_name(const mi_type_table *table, mi_type_order *order,
                    size_t n, PyObject *type_module)
 {
     PyObject **run = malloc((n ? n : 1) * sizeof *run);
-    if (run == NULL) {
+    size_t *by_name = malloc((n ? n : 1) * sizeof *by_name);
+    mi_type_order *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    int status = -1;
+
+    if (run == NULL || by_name == NULL || sorted == NULL) {
         PyErr_NoMemory();
-        return -1;
+        goto cleanup;
     }
-    int status = 0;
-    for (size_t start = 0, end; start < n && status == 0; start = end) {
+    for (size_t start = 0, end; start < n; start = end) {
         end = start + 1;
         while (end < n && order[end].bytes == order[start].bytes
                && order[end].instances == order[start].instances) {
             end++;
         }
-        if (end - start < 2) {
+        size_t length = end - start;
+        if (length < 2) {
             continue;
         }
-        /* Sort the types, then find each one's index again: a type is in
-           the table once. */
-        for (size_t i = start; i < end; i++) {
-            run[i - start] = (PyObject *)table->stats[order[i].index].type;
+        for (size_t i = 0; i < length; i++) {
+            run[i] = (PyObject *)table->stats[order[start + i].index].type;
         }
-        status = mi_sort_types_by_name(type_module, run, end - start);
-        for (size_t i = start; i < end && status == 0; i++) {
-            for (size_t j = i; j < end; j++) {
-                if ((PyObject *)table->stats[order[j].index].type
-                    == run[i - start]) {
-                    mi_type_order found = order[j];
-                    order[j] = order[i];
-                    order[i] = found;
-                    break;
-                }
-            }
+        if (mi_order_types_by_name(type_module, run, length, by_name) < 0) {
+            goto cleanup;
         }
+        for (size_t i = 0; i < length; i++) {
+            sorted[i] = order[start + by_name[i]];
+        }
+        memcpy(&order[start], sorted, length * sizeof *sorted);
     }
+    status = 0;
+
+cleanup:
     free(run);
+    free(by_name);
+    free(sorted);
     return status;
 }
 

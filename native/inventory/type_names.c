@@ -106,23 +106,23 @@ merge_sort(PyObject **names, size_t *order, size_t *scratch, size_t n)
 }
 
 int
-mi_sort_types_by_name(PyObject *type_module, PyObject **types, size_t n)
+mi_order_types_by_name(PyObject *type_module, PyObject *const *types,
+                       size_t n, size_t *order)
 {
     PyObject **names = NULL;
-    PyObject **sorted = NULL;
-    size_t *order = NULL;
     size_t *scratch = NULL;
     size_t named = 0;
     int status = -1;
 
+    for (size_t i = 0; i < n; i++) {
+        order[i] = i;
+    }
     if (n < 2) {
         return 0;
     }
     names = malloc(n * sizeof *names);
-    sorted = malloc(n * sizeof *sorted);
-    order = malloc(n * sizeof *order);
     scratch = malloc(n * sizeof *scratch);
-    if (names == NULL || sorted == NULL || order == NULL || scratch == NULL) {
+    if (names == NULL || scratch == NULL) {
         PyErr_NoMemory();
         goto cleanup;
     }
@@ -131,9 +131,30 @@ mi_sort_types_by_name(PyObject *type_module, PyObject **types, size_t n)
         if (names[named] == NULL) {
             goto cleanup;
         }
-        order[named] = named;
     }
-    if (merge_sort(names, order, scratch, n) < 0) {
+    status = merge_sort(names, order, scratch, n);
+
+cleanup:
+    for (size_t i = 0; i < named; i++) {
+        Py_DECREF(names[i]);
+    }
+    free(names);
+    free(scratch);
+    return status;
+}
+
+int
+mi_sort_types_by_name(PyObject *type_module, PyObject **types, size_t n)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    PyObject **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    int status = -1;
+
+    if (order == NULL || sorted == NULL) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    if (mi_order_types_by_name(type_module, types, n, order) < 0) {
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -143,12 +164,7 @@ mi_sort_types_by_name(PyObject *type_module, PyObject **types, size_t n)
     status = 0;
 
 cleanup:
-    for (size_t i = 0; i < named; i++) {
-        Py_DECREF(names[i]);
-    }
-    free(names);
-    free(sorted);
     free(order);
-    free(scratch);
+    free(sorted);
     return status;
 }

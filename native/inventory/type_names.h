@@ -18,6 +18,12 @@
    exception set. */
 PyObject *mi_type_qual_name(PyObject *type_module, PyObject *type);
 
+/* Fills order[0..n) with the indices of types[0..n) (borrowed) sorted by
+   their qual_name, ascending, equal names in index order. Returns 0, or
+   -1 with an exception set. */
+int mi_order_types_by_name(PyObject *type_module, PyObject *const *types,
+                           size_t n, size_t *order);
+
 /* Sorts types[0..n) (borrowed references) by their qual_name, ascending,
    keeping the order of equal names, as sorted(types, key=qual_name) does.
    Returns 0, or -1 with an exception set (types then unchanged). */

@@ -128,8 +128,9 @@ def shape_inventory(
     gc: GCStats,
     rows_key: str = 'types',
 ) -> Inventory:
-    """An Inventory from what _native.inventory() or an AttributionTracker
-    returns, shaped as engine.inventory() shapes it. With rows_key
+    """An Inventory from the plain rows that an AttributionTracker (or
+    _native.inventory() without shaping) returns: the same as inventory()
+    makes of the rows the C engine shapes for it. With rows_key
     'unattributed' (account()'s result), of those rows only, without
     duplicates."""
     # tuple.__new__ is _make without its Python frame: thousands of rows.

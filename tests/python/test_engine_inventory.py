@@ -254,8 +254,10 @@ def test_rows_shaped_in_c_are_those_shape_inventory_makes() -> None:
     # whole heap, and its frames' references with it.
     def same_name() -> list[type]:
         return [type('Same', (), {}) for _ in range(3)]
-    tied = [type(name, (), {'__slots__': ()}) for name in ('Zeta', 'Alpha',
-                                                            'Mid')]
+    # Instances of equal size, one each: ties, to be ordered by name.
+    shuffled = ['Zeta', 'Alpha', 'Mid',
+                *(f'T{(i * 37) % 50:02d}' for i in range(50))]
+    tied = [type(name, (), {'__slots__': ()}) for name in shuffled]
     builtin_named = type('Builtin', (), {'__module__': 'builtins'})
     # A metaclass whose __name__ is a property: qual_name reads it.
     renaming = type('Renaming', (type,), {
@@ -288,6 +290,9 @@ def test_rows_shaped_in_c_are_those_shape_inventory_makes() -> None:
     assert _fingerprint(inv) == shaped
     names = [s.name for s in inv.types]
     assert names.index(f'{__name__}.Alpha') < names.index(f'{__name__}.Mid')
+    tie_names = [n for n in names
+                 if n.removeprefix(f'{__name__}.') in shuffled]
+    assert tie_names == sorted(f'{__name__}.{n}' for n in shuffled)
     assert 'Builtin' in names and f'{__name__}.Renamed' in names
     assert never_made in inv.uninstantiated_types
     assert never_raised not in inv.uninstantiated_types
