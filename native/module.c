@@ -1,6 +1,7 @@
 /* memory_inventory._native: the Python-facing functions, nothing else. */
 #include "inventory/cpython_internals.h"
 #include "module_types.h"
+#include "inventory/gc_tracked.h"
 #include "inventory/instance_dict.h"
 #include "inventory/object_size.h"
 #include "inventory/result.h"
@@ -16,12 +17,14 @@
 #include <math.h>
 
 PyDoc_STRVAR(inventory_doc,
-"inventory(roots, skip_ids, skip_types, objects_limit, duplicate_types, /)\n"
-"    -> dict\n\n"
+"inventory(roots, skip_ids, skip_types, objects_limit, duplicate_types,\n"
+"          shaping=None, /) -> dict\n\n"
 "Walk every object reachable from `roots`, never entering the objects whose\n"
 "id is in `skip_ids` nor the instances of `skip_types`, stopping after\n"
 "`objects_limit` objects (0: no limit), and group equal instances of the\n"
-"exact types in `duplicate_types`.");
+"exact types in `duplicate_types`. With `shaping`, a tuple (TypeStats,\n"
+"DuplicateValue, type.__dict__['__module__']), the rows come as those\n"
+"named tuples, sorted as the reports want them (native/inventory/result.h).");
 
 /* What the module remembers between calls. */
 typedef struct {
@@ -114,6 +117,7 @@ typedef struct {
     mi_owner_map *owners;       /* incremental and accounting walks */
     uint32_t owner;             /* incremental walks */
     PyObject *caller;           /* an object not to enter either, or NULL */
+    const mi_result_shaping *shaping;   /* NULL: plain rows */
 } walk_request;
 
 /* Runs the walk of `request`; returns its result dict and sets *objects
@@ -157,7 +161,7 @@ run_walk(const walk_request *request, uint64_t *objects)
     }
     mi_walk_release_traversal(&walk);
     *objects = walk.objects;
-    result = mi_result_build(&walk);
+    result = mi_result_build(&walk, request->shaping);
 
 cleanup:
     mi_walk_free(&walk);
@@ -214,17 +218,59 @@ read_objects_limit(PyObject *value, unsigned long long *limit)
     return *limit == (unsigned long long)-1 && PyErr_Occurred() ? -1 : 0;
 }
 
+/* A named tuple class: a tuple subclass that adds no field, so that
+   its instances can be filled as tuples. */
+static int
+is_row_class(PyObject *cls)
+{
+    return PyType_Check(cls)
+        && PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type)
+        && ((PyTypeObject *)cls)->tp_basicsize == PyTuple_Type.tp_basicsize
+        && ((PyTypeObject *)cls)->tp_itemsize == PyTuple_Type.tp_itemsize;
+}
+
+/* shaping: None, or (TypeStats, DuplicateValue, type_module). */
+static int
+read_shaping(PyObject *value, mi_result_shaping *shaping, int *shaped)
+{
+    *shaped = 0;
+    if (value == Py_None) {
+        return 0;
+    }
+    if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 3
+        || !is_row_class(PyTuple_GET_ITEM(value, 0))
+        || !is_row_class(PyTuple_GET_ITEM(value, 1))
+        || Py_TYPE(PyTuple_GET_ITEM(value, 2))->tp_descr_get == NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "shaping must be None or a tuple of two named tuple "
+                        "classes and a descriptor");
+        return -1;
+    }
+    shaping->type_row = (PyTypeObject *)PyTuple_GET_ITEM(value, 0);
+    shaping->duplicate_row = (PyTypeObject *)PyTuple_GET_ITEM(value, 1);
+    shaping->type_module = PyTuple_GET_ITEM(value, 2);
+    *shaped = 1;
+    return 0;
+}
+
 static PyObject *
 inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     native_state *state = PyModule_GetState(module);
     walk_request request = {0};
+    mi_result_shaping shaping;
+    int shaped = 0;
     uint64_t objects = 0;
 
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "inventory() takes 5 arguments");
+    if (nargs != 5 && nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "inventory() takes 5 or 6 arguments");
         return NULL;
     }
+    if (nargs == 6 && read_shaping(args[5], &shaping, &shaped) < 0) {
+        return NULL;
+    }
+    request.shaping = shaped ? &shaping : NULL;
     request.roots = args[0];
     request.skip_ids = args[1];
     request.skip_types = args[2];
@@ -318,21 +364,11 @@ PyDoc_STRVAR(gc_tracked_doc,
 "len(gc.get_objects()), without making the list: the number of objects\n"
 "the garbage collector tracks.");
 
-static int
-count_tracked(PyObject *object, void *arg)
-{
-    (void)object;
-    (*(Py_ssize_t *)arg)++;
-    return 1;   /* go on */
-}
-
 static PyObject *
 gc_tracked(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     (void)module;
-    Py_ssize_t count = 0;
-    PyUnstable_GC_VisitObjects(count_tracked, &count);
-    return PyLong_FromSsize_t(count);
+    return PyLong_FromSsize_t(mi_gc_tracked());
 }
 
 PyDoc_STRVAR(values_equal_doc,

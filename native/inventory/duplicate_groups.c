@@ -8,6 +8,14 @@ mi_duplicate_candidates_init(mi_duplicate_candidates *candidates)
     candidates->items = NULL;
     candidates->length = 0;
     candidates->capacity = 0;
+    candidates->first_capacity = 0;
+}
+
+void
+mi_duplicate_candidates_expect(mi_duplicate_candidates *candidates,
+                               size_t expected)
+{
+    candidates->first_capacity = expected;
 }
 
 void
@@ -23,7 +31,8 @@ mi_duplicate_candidates_add(mi_duplicate_candidates *candidates,
 {
     if (candidates->length == candidates->capacity) {
         size_t capacity = candidates->capacity ? candidates->capacity * 2
-                                               : 4096;
+            : candidates->first_capacity > 4096 ? candidates->first_capacity
+            : 4096;
         mi_duplicate_candidate *items =
             realloc(candidates->items, capacity * sizeof *items);
         if (items == NULL) {
@@ -79,16 +88,63 @@ assign_groups(mi_duplicate_candidate *items, size_t length,
     return groups;
 }
 
-long
-mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
-                          mi_values_equal equal)
+/* Moves the candidates into `ordered`, each group's members contiguous,
+   groups in the order of their first member (a stable counting sort);
+   with `repeated_only`, groups of one member are left out. `groups` is the
+   number of groups assigned; returns the number placed, or -1 when out of
+   memory. */
+static long
+order_by_group(mi_duplicate_candidates *candidates, uint32_t groups,
+               int repeated_only)
+{
+    size_t length = candidates->length;
+    uint32_t *next = calloc((size_t)groups + 1, sizeof *next);
+    mi_duplicate_candidate *ordered = NULL;
+    long placed = 0;
+
+    if (next == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < length; i++) {
+        next[candidates->items[i].group]++;
+    }
+    /* Sizes become the index where each group's next member goes. */
+    uint32_t kept = 0;
+    for (uint32_t g = 0; g < groups; g++) {
+        uint32_t size = next[g];
+        if (repeated_only && size < 2) {
+            next[g] = UINT32_MAX;
+            continue;
+        }
+        next[g] = kept;
+        kept += size;
+        placed++;
+    }
+    ordered = malloc((kept ? kept : 1) * sizeof *ordered);
+    if (ordered == NULL) {
+        free(next);
+        return -1;
+    }
+    for (size_t i = 0; i < length; i++) {
+        uint32_t *slot = &next[candidates->items[i].group];
+        if (*slot != UINT32_MAX) {
+            ordered[(*slot)++] = candidates->items[i];
+        }
+    }
+    free(next);
+    free(candidates->items);
+    candidates->items = ordered;
+    candidates->length = kept;
+    candidates->capacity = kept;
+    return placed;
+}
+
+static long
+build_groups(mi_duplicate_candidates *candidates, mi_values_equal equal,
+             int repeated_only)
 {
     size_t length = candidates->length;
     size_t capacity = 64;
-    long result = -1;
-    uint32_t *first_of_group = NULL;
-    size_t *group_start = NULL;
-    mi_duplicate_candidate *ordered = NULL;
 
     if (length == 0) {
         return 0;
@@ -109,43 +165,26 @@ mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
             candidates->capacity = length;
         }
     }
-    first_of_group = calloc(capacity, sizeof *first_of_group);
+    uint32_t *first_of_group = calloc(capacity, sizeof *first_of_group);
     if (first_of_group == NULL) {
-        goto cleanup;
+        return -1;
     }
     uint32_t groups = assign_groups(candidates->items, length,
                                     first_of_group, capacity - 1, equal);
     free(first_of_group);
-    first_of_group = NULL;
-    ordered = malloc(length * sizeof *ordered);
-    if (ordered == NULL) {
-        goto cleanup;
-    }
-    /* A counting sort by group: members become contiguous, in the order
-       they were found. */
-    group_start = calloc((size_t)groups + 1, sizeof *group_start);
-    if (group_start == NULL) {
-        goto cleanup;
-    }
-    for (size_t i = 0; i < length; i++) {
-        group_start[candidates->items[i].group + 1]++;
-    }
-    for (uint32_t g = 0; g < groups; g++) {
-        group_start[g + 1] += group_start[g];
-    }
-    for (size_t i = 0; i < length; i++) {
-        ordered[group_start[candidates->items[i].group]++] =
-            candidates->items[i];
-    }
-    free(candidates->items);
-    candidates->items = ordered;
-    candidates->capacity = length;
-    ordered = NULL;
-    result = (long)groups;
+    return order_by_group(candidates, groups, repeated_only);
+}
 
-cleanup:
-    free(first_of_group);
-    free(group_start);
-    free(ordered);
-    return result;
+long
+mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
+                          mi_values_equal equal)
+{
+    return build_groups(candidates, equal, 0);
+}
+
+long
+mi_duplicate_groups_build_repeated(mi_duplicate_candidates *candidates,
+                                   mi_values_equal equal)
+{
+    return build_groups(candidates, equal, 1);
 }

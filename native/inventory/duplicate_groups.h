@@ -25,21 +25,33 @@ typedef struct {
     mi_duplicate_candidate *items;
     size_t length;
     size_t capacity;
+    size_t first_capacity;  /* of the first allocation (0: a default) */
 } mi_duplicate_candidates;
 
 typedef int (*mi_values_equal)(void *a, void *b);
 
 void mi_duplicate_candidates_init(mi_duplicate_candidates *candidates);
 void mi_duplicate_candidates_free(mi_duplicate_candidates *candidates);
+/* Before the first candidate: room for `expected` of them in one
+   allocation, sparing the copies of growth (what is never written costs
+   no memory). */
+void mi_duplicate_candidates_expect(mi_duplicate_candidates *candidates,
+                                    size_t expected);
 /* Returns 0, or -1 when out of memory. */
 int mi_duplicate_candidates_add(mi_duplicate_candidates *candidates,
                                 void *object, uint64_t hash,
                                 uint32_t type_index);
 
 /* Sorts and groups the candidates; returns the number of groups, or -1
-   when out of memory. */
+   when out of memory (the candidates are then unchanged, or grouped). */
 long mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
                                mi_values_equal equal);
+
+/* The same, keeping only the groups of two or more members (most values
+   have no copy: the array holding the rest is a fraction of the whole);
+   returns the number of those groups, or -1 when out of memory. */
+long mi_duplicate_groups_build_repeated(mi_duplicate_candidates *candidates,
+                                        mi_values_equal equal);
 
 #ifdef __cplusplus
 }

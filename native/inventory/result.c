@@ -1,12 +1,42 @@
 #include "result.h"
 
 #include "object_size.h"
+#include "type_names.h"
 #include "value_equality.h"
 
 static int
 equal_values(void *a, void *b)
 {
     return mi_value_equal((PyObject *)a, (PyObject *)b);
+}
+
+/* A row of `n` items, of class `cls` (a tuple subclass with no more fields
+   than a tuple, checked by the caller) or a plain tuple when NULL; steals
+   the references of `items`, and returns NULL with an exception set when
+   one of them is NULL (a failed creation). */
+static PyObject *
+new_row(PyTypeObject *cls, PyObject **items, Py_ssize_t n)
+{
+    PyObject *row = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (items[i] == NULL) {
+            goto cleanup;
+        }
+    }
+    row = cls == NULL ? PyTuple_New(n) : cls->tp_alloc(cls, n);
+    if (row == NULL) {
+        goto cleanup;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(row, i, items[i]);
+        items[i] = NULL;
+    }
+
+cleanup:
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(items[i]);
+    }
+    return row;
 }
 
 static PyObject *
@@ -114,6 +144,13 @@ typedef struct {
     uint64_t savable;
 } mi_duplicate_group;
 
+/* The duplicates of one type, all values together. */
+typedef struct {
+    uint64_t savable;
+    uint64_t extra;     /* copies beyond the first of each value */
+    uint64_t values;
+} mi_duplicate_total;
+
 static int
 compare_groups(const void *left, const void *right)
 {
@@ -135,14 +172,12 @@ compare_groups(const void *left, const void *right)
 /* (type, value, copies, size, immortal, interned, refcounts, addresses) */
 static PyObject *
 build_duplicate_row(const mi_duplicate_candidates *candidates,
-                    const mi_duplicate_group *group)
+                    const mi_duplicate_group *group, PyTypeObject *cls)
 {
     mi_count_map refcounts;
     mi_address_sample addresses;
     unsigned long long immortal = 0;
     unsigned long long interned = 0;
-    PyObject *py_refcounts = NULL;
-    PyObject *py_addresses = NULL;
     PyObject *row = NULL;
 
     mi_count_map_init(&refcounts);
@@ -161,26 +196,29 @@ build_duplicate_row(const mi_duplicate_candidates *candidates,
             goto cleanup;
         }
     }
-    py_refcounts = count_map_as_dict(&refcounts);
-    py_addresses = addresses_as_list(&addresses);
-    if (py_refcounts == NULL || py_addresses == NULL) {
-        goto cleanup;
-    }
     PyObject *value = candidates->items[group->start].object;
-    row = Py_BuildValue("(OOnnKKOO)", (PyObject *)Py_TYPE(value), value,
-                        (Py_ssize_t)(group->end - group->start), group->size,
-                        immortal, interned, py_refcounts, py_addresses);
+    PyObject *items[] = {
+        Py_NewRef(Py_TYPE(value)),
+        Py_NewRef(value),
+        PyLong_FromSize_t(group->end - group->start),
+        PyLong_FromSsize_t(group->size),
+        PyLong_FromUnsignedLongLong(immortal),
+        PyLong_FromUnsignedLongLong(interned),
+        count_map_as_dict(&refcounts),
+        addresses_as_list(&addresses),
+    };
+    row = new_row(cls, items, Py_ARRAY_LENGTH(items));
 
 cleanup:
     mi_count_map_free(&refcounts);
-    Py_XDECREF(py_refcounts);
-    Py_XDECREF(py_addresses);
     return row;
 }
 
-/* The rows of every group of two or more equal values, by savable bytes. */
+/* The rows of every group of two or more equal values, by savable bytes,
+   as a list (a tuple when `cls` is given); adds each group to the
+   `totals` of its type (indexed like walk->types). */
 static PyObject *
-build_duplicates(mi_walk *walk)
+build_duplicates(mi_walk *walk, PyTypeObject *cls, mi_duplicate_total *totals)
 {
     mi_duplicate_candidates *candidates = &walk->candidates;
     mi_duplicate_group *groups = NULL;
@@ -213,26 +251,37 @@ build_duplicates(mi_walk *walk)
         if (mi_object_size(value, &size) != MI_SIZE_KNOWN) {
             size = mi_object_basic_size(value);
         }
-        groups[n_groups].start = start;
-        groups[n_groups].end = end;
-        groups[n_groups].size = size;
-        groups[n_groups].savable = (uint64_t)size * (end - start - 1);
-        n_groups++;
+        mi_duplicate_group *group = &groups[n_groups++];
+        group->start = start;
+        group->end = end;
+        group->size = size;
+        group->savable = (uint64_t)size * (end - start - 1);
+        mi_duplicate_total *total =
+            &totals[candidates->items[start].type_index];
+        total->savable += group->savable;
+        total->extra += end - start - 1;
+        total->values++;
     }
     if (n_groups > 1) {
         qsort(groups, n_groups, sizeof *groups, compare_groups);
     }
-    rows = PyList_New((Py_ssize_t)n_groups);
+    rows = cls == NULL ? PyList_New((Py_ssize_t)n_groups)
+                       : PyTuple_New((Py_ssize_t)n_groups);
     if (rows == NULL) {
         goto cleanup;
     }
     for (size_t i = 0; i < n_groups; i++) {
-        PyObject *row = build_duplicate_row(candidates, &groups[i]);
+        PyObject *row = build_duplicate_row(candidates, &groups[i], cls);
         if (row == NULL) {
             Py_CLEAR(rows);
             goto cleanup;
         }
-        PyList_SET_ITEM(rows, (Py_ssize_t)i, row);
+        if (cls == NULL) {
+            PyList_SET_ITEM(rows, (Py_ssize_t)i, row);
+        }
+        else {
+            PyTuple_SET_ITEM(rows, (Py_ssize_t)i, row);
+        }
     }
 
 cleanup:
@@ -295,31 +344,31 @@ compare_type_order(const void *left, const void *right)
 }
 
 /* (type, instances, bytes, immortal, interned, refcounts, addresses,
-    dict_instances, dict_bytes, attribute_names) */
+    dict_instances, dict_bytes, attribute_names); `attribute_names` is the
+   dict built while the pointers were valid, or None for an empty one. */
 static PyObject *
-build_type_row(const mi_type_stats *stats, PyObject *attribute_names)
+build_type_row(const mi_type_stats *stats, PyObject *attribute_names,
+               PyTypeObject *cls)
 {
-    PyObject *refcounts = count_map_as_dict(&stats->refcounts);
-    PyObject *addresses = addresses_as_list(&stats->addresses);
-    PyObject *row = NULL;
-    if (refcounts != NULL && addresses != NULL) {
-        row = Py_BuildValue(
-            "(OKKKKOOKKO)", (PyObject *)stats->type,
-            (unsigned long long)stats->instances,
-            (unsigned long long)stats->bytes,
-            (unsigned long long)stats->immortal,
-            (unsigned long long)stats->interned, refcounts, addresses,
-            (unsigned long long)stats->dict_instances,
-            (unsigned long long)stats->dict_bytes, attribute_names);
-    }
-    Py_XDECREF(refcounts);
-    Py_XDECREF(addresses);
-    return row;
+    PyObject *items[] = {
+        Py_NewRef((PyObject *)stats->type),
+        PyLong_FromUnsignedLongLong(stats->instances),
+        PyLong_FromUnsignedLongLong(stats->bytes),
+        PyLong_FromUnsignedLongLong(stats->immortal),
+        PyLong_FromUnsignedLongLong(stats->interned),
+        count_map_as_dict(&stats->refcounts),
+        addresses_as_list(&stats->addresses),
+        PyLong_FromUnsignedLongLong(stats->dict_instances),
+        PyLong_FromUnsignedLongLong(stats->dict_bytes),
+        attribute_names == Py_None ? PyDict_New()
+                                   : Py_NewRef(attribute_names),
+    };
+    return new_row(cls, items, Py_ARRAY_LENGTH(items));
 }
 
 /* Strong references to the types of `table` and their attribute-name
-   dicts, in table order: what needs the walk's borrowed pointers. Returns
-   0, or -1 with an exception set. */
+   dicts (None for an empty one), in table order: what needs the walk's
+   borrowed pointers. Returns 0, or -1 with an exception set. */
 static int
 hold_types(const mi_type_table *table, PyObject **types, PyObject **names)
 {
@@ -332,8 +381,9 @@ hold_types(const mi_type_table *table, PyObject **types, PyObject **names)
     for (size_t i = 0; i < n_types; i++) {
         PyList_SET_ITEM(*types, (Py_ssize_t)i,
                         Py_NewRef((PyObject *)table->stats[i].type));
-        PyObject *dict = attribute_names_as_dict(
-            &table->stats[i].attribute_names);
+        const mi_count_map *map = &table->stats[i].attribute_names;
+        PyObject *dict = map->count == 0 ? Py_NewRef(Py_None)
+                                         : attribute_names_as_dict(map);
         if (dict == NULL) {
             return -1;
         }
@@ -342,24 +392,43 @@ hold_types(const mi_type_table *table, PyObject **types, PyObject **names)
     return 0;
 }
 
+/* The order of the rows of `table`: by bytes then instances, descending,
+   ties in table order; with `instantiated_only`, of the types with
+   instances only. A new array (*n entries), or NULL with MemoryError. */
+static mi_type_order *
+order_types(const mi_type_table *table, int instantiated_only, size_t *n)
+{
+    mi_type_order *order = malloc((table->length ? table->length : 1)
+                                  * sizeof *order);
+    if (order == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *n = 0;
+    for (size_t i = 0; i < table->length; i++) {
+        if (instantiated_only && table->stats[i].instances == 0) {
+            continue;
+        }
+        order[*n].bytes = table->stats[i].bytes;
+        order[*n].instances = table->stats[i].instances;
+        order[*n].index = i;
+        (*n)++;
+    }
+    qsort(order, *n, sizeof *order, compare_type_order);
+    return order;
+}
+
 /* The rows of `table`, types by bytes then instances, descending. */
 static PyObject *
 build_type_rows(const mi_type_table *table, PyObject *names)
 {
-    size_t n_types = table->length;
-    mi_type_order *order = malloc((n_types ? n_types : 1) * sizeof *order);
+    size_t n_types;
+    mi_type_order *order = order_types(table, 0, &n_types);
     PyObject *rows = NULL;
 
     if (order == NULL) {
-        PyErr_NoMemory();
         goto cleanup;
     }
-    for (size_t i = 0; i < n_types; i++) {
-        order[i].bytes = table->stats[i].bytes;
-        order[i].instances = table->stats[i].instances;
-        order[i].index = i;
-    }
-    qsort(order, n_types, sizeof *order, compare_type_order);
     rows = PyList_New((Py_ssize_t)n_types);
     if (rows == NULL) {
         goto cleanup;
@@ -367,7 +436,8 @@ build_type_rows(const mi_type_table *table, PyObject *names)
     for (size_t i = 0; i < n_types; i++) {
         size_t index = order[i].index;
         PyObject *row = build_type_row(
-            &table->stats[index], PyList_GET_ITEM(names, (Py_ssize_t)index));
+            &table->stats[index], PyList_GET_ITEM(names, (Py_ssize_t)index),
+            NULL);
         if (row == NULL) {
             Py_CLEAR(rows);
             goto cleanup;
@@ -378,6 +448,169 @@ build_type_rows(const mi_type_table *table, PyObject *names)
 cleanup:
     free(order);
     return rows;
+}
+
+/* Breaks the ties of `order` (runs of equal bytes and instances) by the
+   types' names, keeping table order among equal names. */
+static int
+break_ties_by_name(const mi_type_table *table, mi_type_order *order,
+                   size_t n, PyObject *type_module)
+{
+    PyObject **run = malloc((n ? n : 1) * sizeof *run);
+    size_t *by_name = malloc((n ? n : 1) * sizeof *by_name);
+    mi_type_order *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    int status = -1;
+
+    if (run == NULL || by_name == NULL || sorted == NULL) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    for (size_t start = 0, end; start < n; start = end) {
+        end = start + 1;
+        while (end < n && order[end].bytes == order[start].bytes
+               && order[end].instances == order[start].instances) {
+            end++;
+        }
+        size_t length = end - start;
+        if (length < 2) {
+            continue;
+        }
+        for (size_t i = 0; i < length; i++) {
+            run[i] = (PyObject *)table->stats[order[start + i].index].type;
+        }
+        if (mi_order_types_by_name(type_module, run, length, by_name) < 0) {
+            goto cleanup;
+        }
+        for (size_t i = 0; i < length; i++) {
+            sorted[i] = order[start + by_name[i]];
+        }
+        memcpy(&order[start], sorted, length * sizeof *sorted);
+    }
+    status = 0;
+
+cleanup:
+    free(run);
+    free(by_name);
+    free(sorted);
+    return status;
+}
+
+/* The types of `table` that have no instance, leaving out exceptions,
+   sorted by name: a tuple, or NULL with an exception set. */
+static PyObject *
+build_uninstantiated(const mi_type_table *table, PyObject *type_module)
+{
+    PyObject **types = malloc((table->length ? table->length : 1)
+                              * sizeof *types);
+    PyObject *result = NULL;
+    size_t n = 0;
+
+    if (types == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t i = 0; i < table->length; i++) {
+        if (table->stats[i].instances != 0) {
+            continue;
+        }
+        PyObject *type = (PyObject *)table->stats[i].type;
+        int exception = PyObject_IsSubclass(type, PyExc_BaseException);
+        if (exception < 0) {
+            goto cleanup;
+        }
+        if (!exception) {
+            types[n++] = type;
+        }
+    }
+    if (mi_sort_types_by_name(type_module, types, n) < 0) {
+        goto cleanup;
+    }
+    result = PyTuple_New((Py_ssize_t)n);
+    if (result == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(result, (Py_ssize_t)i, Py_NewRef(types[i]));
+    }
+
+cleanup:
+    free(types);
+    return result;
+}
+
+static int
+is_duplicate_type(const mi_walk *walk, const void *type)
+{
+    for (size_t i = 0; i < walk->n_duplicate_types; i++) {
+        if ((const void *)walk->duplicate_types[i] == type) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The rows of the types with instances, in the reports' order, as a tuple
+   of shaping->type_row; and ((type, savable_bytes, duplicate_instances,
+   values), ...) for those among the duplicate types, in the same order. */
+static int
+build_shaped_types(const mi_walk *walk, PyObject *names,
+                   const mi_duplicate_total *totals,
+                   const mi_result_shaping *shaping,
+                   PyObject **rows, PyObject **summary)
+{
+    const mi_type_table *table = &walk->types;
+    size_t n;
+    size_t n_summary = 0;
+    int status = -1;
+    mi_type_order *order = order_types(table, 1, &n);
+
+    if (order == NULL) {
+        return -1;
+    }
+    if (break_ties_by_name(table, order, n, shaping->type_module) < 0) {
+        goto cleanup;
+    }
+    *rows = PyTuple_New((Py_ssize_t)n);
+    *summary = PyTuple_New((Py_ssize_t)walk->n_duplicate_types);
+    if (*rows == NULL || *summary == NULL) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t index = order[i].index;
+        const mi_type_stats *stats = &table->stats[index];
+        PyObject *row = build_type_row(
+            stats, PyList_GET_ITEM(names, (Py_ssize_t)index),
+            shaping->type_row);
+        if (row == NULL) {
+            goto cleanup;
+        }
+        PyTuple_SET_ITEM(*rows, (Py_ssize_t)i, row);
+        if (!is_duplicate_type(walk, stats->type)) {
+            continue;
+        }
+        const mi_duplicate_total *total = &totals[index];
+        PyObject *entry = Py_BuildValue(
+            "(OKKK)", (PyObject *)stats->type,
+            (unsigned long long)total->savable,
+            (unsigned long long)total->extra,
+            (unsigned long long)total->values);
+        if (entry == NULL) {
+            goto cleanup;
+        }
+        PyTuple_SET_ITEM(*summary, (Py_ssize_t)n_summary++, entry);
+    }
+    if (_PyTuple_Resize(summary, (Py_ssize_t)n_summary) < 0) {
+        goto cleanup;
+    }
+    status = 0;
+
+cleanup:
+    if (status < 0) {
+        Py_CLEAR(*rows);
+        Py_CLEAR(*summary);
+    }
+    free(order);
+    return status;
 }
 
 /* Accounting: {owner: (objects, bytes)}. */
@@ -424,8 +657,44 @@ add_accounting(PyObject *result, const mi_walk *walk, PyObject *names)
     return status;
 }
 
+/* Shaped: adds the rows, the uninstantiated types and the duplicates'
+   totals to the result. */
+static int
+add_shaped(PyObject *result, const mi_walk *walk, PyObject *names,
+           const mi_duplicate_total *totals,
+           const mi_result_shaping *shaping)
+{
+    PyObject *rows = NULL;
+    PyObject *summary = NULL;
+    PyObject *uninstantiated = NULL;
+    int status = -1;
+
+    if (build_shaped_types(walk, names, totals, shaping, &rows,
+                           &summary) < 0) {
+        goto cleanup;
+    }
+    uninstantiated = build_uninstantiated(&walk->types,
+                                          shaping->type_module);
+    if (uninstantiated == NULL) {
+        goto cleanup;
+    }
+    if (PyDict_SetItemString(result, "types", rows) < 0
+        || PyDict_SetItemString(result, "uninstantiated_types",
+                                uninstantiated) < 0
+        || PyDict_SetItemString(result, "duplicate_totals", summary) < 0) {
+        goto cleanup;
+    }
+    status = 0;
+
+cleanup:
+    Py_XDECREF(rows);
+    Py_XDECREF(summary);
+    Py_XDECREF(uninstantiated);
+    return status;
+}
+
 PyObject *
-mi_result_build(mi_walk *walk)
+mi_result_build(mi_walk *walk, const mi_result_shaping *shaping)
 {
     PyObject *result = NULL;
     PyObject *types = NULL;         /* strong references, table order */
@@ -434,6 +703,7 @@ mi_result_build(mi_walk *walk)
     PyObject *unattributed_names = NULL;
     PyObject *duplicates = NULL;
     PyObject *type_rows = NULL;
+    mi_duplicate_total *totals = NULL;
     unsigned long long fallbacks = 0;
     int accounting = walk->mode == MI_WALK_ACCOUNTING;
 
@@ -445,12 +715,19 @@ mi_result_build(mi_walk *walk)
                                  &unattributed_names) < 0) {
         goto cleanup;
     }
-    if (mi_duplicate_groups_build(&walk->candidates,
-                                  equal_values) < 0) {
+    if (mi_duplicate_groups_build_repeated(&walk->candidates,
+                                           equal_values) < 0) {
         PyErr_NoMemory();
         goto cleanup;
     }
-    duplicates = build_duplicates(walk);
+    totals = calloc(walk->types.length ? walk->types.length : 1,
+                    sizeof *totals);
+    if (totals == NULL) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    duplicates = build_duplicates(
+        walk, shaping != NULL ? shaping->duplicate_row : NULL, totals);
     if (duplicates == NULL) {
         goto cleanup;
     }
@@ -460,21 +737,30 @@ mi_result_build(mi_walk *walk)
         goto cleanup;
     }
 
-    /* 3. The tables. */
-    type_rows = build_type_rows(&walk->types, names);
-    if (type_rows == NULL) {
-        goto cleanup;
+    /* 3. The tables (with shaping, some Python code: names of types). */
+    if (shaping == NULL) {
+        type_rows = build_type_rows(&walk->types, names);
+        if (type_rows == NULL) {
+            goto cleanup;
+        }
     }
     result = Py_BuildValue(
-        "{sKsKsOsnsnsKsOsO}",
+        "{sKsKsOsnsnsK}",
         "objects", (unsigned long long)walk->objects,
         "bytes", (unsigned long long)walk->bytes,
         "limit_reached", walk->limit_reached ? Py_True : Py_False,
         "pending", (Py_ssize_t)walk->left_pending,
         "python_sizeof_calls", (Py_ssize_t)walk->n_deferred,
-        "sizeof_fallbacks", fallbacks,
-        "types", type_rows,
-        "duplicates", duplicates);
+        "sizeof_fallbacks", fallbacks);
+    if (result == NULL) {
+        goto cleanup;
+    }
+    if ((shaping != NULL
+         ? add_shaped(result, walk, names, totals, shaping) < 0
+         : PyDict_SetItemString(result, "types", type_rows) < 0)
+        || PyDict_SetItemString(result, "duplicates", duplicates) < 0) {
+        Py_CLEAR(result);
+    }
     if (result != NULL && accounting
         && add_accounting(result, walk, unattributed_names) < 0) {
         Py_CLEAR(result);
@@ -487,5 +773,6 @@ cleanup:
     Py_XDECREF(unattributed_names);
     Py_XDECREF(duplicates);
     Py_XDECREF(type_rows);
+    free(totals);
     return result;
 }

@@ -17,12 +17,24 @@ type DuplicateRow = tuple[
     type, object, int, int, int, int, dict[int, int], list[int],
 ]
 
+# (type, savable_bytes, duplicate_instances, values)
+type DuplicateTotals = tuple[type, int, int, int]
+# (TypeStats, DuplicateValue, type.__dict__['__module__']): with it,
+# inventory() returns 'types' as a tuple of TypeStats (the types with
+# instances, in the reports' order), 'uninstantiated_types' (tuple[type,
+# ...], by name), 'duplicates' as a tuple of DuplicateValue and
+# 'duplicate_totals' (tuple[DuplicateTotals, ...]); see
+# native/inventory/result.h.
+type Shaping = tuple[type[tuple[object, ...]], type[tuple[object, ...]],
+                     object]
+
 def inventory(
     roots: tuple[object, ...],
     skip_ids: tuple[int, ...],
     skip_types: tuple[type, ...],
     objects_limit: int,
     duplicate_types: tuple[type, ...],
+    shaping: Shaping | None = None,
     /,
 ) -> dict[str, object]: ...
 def object_size(obj: object, /) -> int | None: ...

@@ -17,7 +17,7 @@ from .model import (
     ProcessStats,
     TypeStats,
 )
-from .naming import qual_name
+from .naming import _type_module, qual_name
 from .process import gc_stats, process_stats
 from .slots import instantiated_classes_lacking_slots
 
@@ -34,6 +34,11 @@ _OWN_TYPES: tuple[type, ...] = tuple(
     cls for cls in vars(model).values()
     if isinstance(cls, type) and cls.__module__ == model.__name__
 )
+
+
+# What _native.inventory() needs to return the rows as the model's named
+# tuples, already sorted and totalled (shape_inventory's work, in C).
+_SHAPING: _native.Shaping = (TypeStats, DuplicateValue, _type_module)
 
 
 def _own_object_ids() -> tuple[int, ...]:
@@ -77,12 +82,22 @@ def _summarise_duplicates(
         savable[cls] += size * (copies - 1)
         extra[cls] += copies - 1
         values[cls] += 1
+    return _duplicate_summary(
+        (cls, savable[cls], extra[cls], values[cls]) for cls in savable)
+
+
+def _duplicate_summary(
+    totals: Iterable[_native.DuplicateTotals],
+) -> tuple[DuplicateSummary, ...]:
+    """The summary rows from (type, savable bytes, duplicate instances,
+    values), by savable bytes, then duplicate instances, descending, then
+    name."""
     summary = [
         DuplicateSummary(
-            type=cls, name=qual_name(cls), savable_bytes=savable[cls],
-            duplicate_instances=extra[cls], values=values[cls],
+            type=cls, name=qual_name(cls), savable_bytes=savable,
+            duplicate_instances=extra, values=values,
         )
-        for cls in savable
+        for cls, savable, extra, values in totals
     ]
     summary.sort(key=lambda s: (-s.savable_bytes, -s.duplicate_instances,
                                 s.name))
@@ -113,8 +128,9 @@ def shape_inventory(
     gc: GCStats,
     rows_key: str = 'types',
 ) -> Inventory:
-    """An Inventory from what _native.inventory() or an AttributionTracker
-    returns, shaped as engine.inventory() shapes it. With rows_key
+    """An Inventory from the plain rows that an AttributionTracker (or
+    _native.inventory() without shaping) returns: the same as inventory()
+    makes of the rows the C engine shapes for it. With rows_key
     'unattributed' (account()'s result), of those rows only, without
     duplicates."""
     # tuple.__new__ is _make without its Python frame: thousands of rows.
@@ -183,10 +199,30 @@ def inventory(
 
     started = time.perf_counter()
     raw = _native.inventory(root_tuple, skip_ids, _OWN_TYPES, objects_limit,
-                            tuple(duplicate_types))
+                            tuple(duplicate_types), _SHAPING)
     walk_seconds = time.perf_counter() - started
+    process, gc = process_stats(), gc_stats()
 
-    return shape_inventory(raw, walk_seconds=walk_seconds,
-                           objects_limit=objects_limit,
-                           duplicate_types=duplicate_types,
-                           process=process_stats(), gc=gc_stats())
+    types = cast('tuple[TypeStats, ...]', raw['types'])
+    return Inventory(
+        objects=cast(int, raw['objects']),
+        bytes=cast(int, raw['bytes']),
+        types=types,
+        uninstantiated_types=cast('tuple[type, ...]',
+                                  raw['uninstantiated_types']),
+        duplicates=cast('tuple[DuplicateValue, ...]', raw['duplicates']),
+        duplicate_summary=_duplicate_summary(
+            cast('tuple[_native.DuplicateTotals, ...]',
+                 raw['duplicate_totals'])),
+        classes_lacking_slots=instantiated_classes_lacking_slots(
+            [s for s in types if s.dict_bytes]),
+        process=process,
+        gc=gc,
+        limit_reached=cast(bool, raw['limit_reached']),
+        pending=cast(int, raw['pending']),
+        walk_seconds=walk_seconds,
+        objects_limit=objects_limit,
+        duplicate_types=tuple(sorted(duplicate_types, key=qual_name)),
+        python_sizeof_calls=cast(int, raw['python_sizeof_calls']),
+        sizeof_fallbacks=cast(int, raw['sizeof_fallbacks']),
+    )

@@ -232,6 +232,77 @@ TEST_F(DuplicateGroupsTest, ManyCandidates) {
     EXPECT_EQ(total, n);
 }
 
+// Only groups of two or more: exactly the full grouping's groups of two
+// or more, in the same order, members in the same order.
+TEST_F(DuplicateGroupsTest, RepeatedOnlyKeepsTheGroupsOfTwoOrMore) {
+    std::vector<int> v(5000);
+    std::vector<Candidate> added;
+    for (size_t i = 0; i < v.size(); i++) {
+        // Values 0..2999 once, then 1000..2999 a second time, then every
+        // tenth of them a third time: singletons, pairs and triples.
+        size_t value = i < 3000 ? i : 1000 + (i - 3000);
+        v[i] = static_cast<int>(value);
+        added.push_back({&v[i], static_cast<uint64_t>(value % 89),
+                         static_cast<uint32_t>(value % 2)});
+    }
+    for (size_t i = 1000; i < 3000; i += 10) {
+        added.push_back({&v[i], static_cast<uint64_t>(i % 89),
+                         static_cast<uint32_t>(i % 2)});
+    }
+    Add(added);
+    auto all = BuildAndCheck();
+    std::vector<std::vector<int *>> expected;
+    for (const auto &members : all) {
+        if (members.size() >= 2) {
+            expected.push_back(members);
+        }
+    }
+    ASSERT_EQ(expected.size(), size_t{2000});
+
+    mi_duplicate_candidates repeated;
+    mi_duplicate_candidates_init(&repeated);
+    for (const Candidate &c : added) {
+        ASSERT_EQ(mi_duplicate_candidates_add(&repeated, c.object, c.hash,
+                                              c.type_index), 0);
+    }
+    EXPECT_EQ(mi_duplicate_groups_build_repeated(&repeated, IntsEqual),
+              2000);
+    std::vector<std::vector<int *>> found;
+    for (size_t i = 0; i < repeated.length; i++) {
+        if (i == 0 || repeated.items[i].group != repeated.items[i - 1].group) {
+            found.emplace_back();
+        }
+        found.back().push_back(static_cast<int *>(repeated.items[i].object));
+    }
+    EXPECT_EQ(found, expected);
+    EXPECT_EQ(repeated.length, size_t{2000 * 2 + 200});
+    mi_duplicate_candidates_free(&repeated);
+}
+
+TEST_F(DuplicateGroupsTest, RepeatedOnlyOfNoneOrSingletons) {
+    int v[] = {1, 2, 3};
+    EXPECT_EQ(mi_duplicate_groups_build_repeated(&candidates_, IntsEqual), 0);
+    Add({{&v[0], 1, 0}, {&v[1], 2, 0}, {&v[2], 3, 0}});
+    EXPECT_EQ(mi_duplicate_groups_build_repeated(&candidates_, IntsEqual), 0);
+    EXPECT_EQ(candidates_.length, size_t{0});
+}
+
+// The expected number sizes the first allocation: no growth below it.
+TEST_F(DuplicateGroupsTest, ExpectSizesTheFirstAllocation) {
+    std::vector<int> v(10000, 7);
+    mi_duplicate_candidates_expect(&candidates_, 8000);
+    for (size_t i = 0; i < 8000; i++) {
+        ASSERT_EQ(mi_duplicate_candidates_add(&candidates_, &v[i], 7, 0), 0);
+    }
+    EXPECT_EQ(candidates_.capacity, size_t{8000});
+    for (size_t i = 8000; i < v.size(); i++) {
+        ASSERT_EQ(mi_duplicate_candidates_add(&candidates_, &v[i], 7, 0), 0);
+    }
+    EXPECT_EQ(candidates_.capacity, size_t{16000});
+    EXPECT_EQ(mi_duplicate_groups_build(&candidates_, IntsEqual), 1);
+    EXPECT_EQ(candidates_.length, v.size());
+}
+
 TEST_F(DuplicateGroupsTest, FreeResets) {
     int v[] = {1};
     Add({{&v[0], 1, 0}});

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from types import NoneType
+from typing import Any
 
 import memory_inventory as mi
 import pytest
-from memory_inventory import _native
+from memory_inventory import _native, engine
 
 
 class Point:
@@ -218,3 +219,92 @@ def test_unsupported_duplicate_type_is_a_clear_error() -> None:
         mi.inventory(detect_duplicate_values_of={Marker})
     with pytest.raises(ValueError, match="objects_limit"):
         mi.inventory(objects_limit=-1)
+
+
+def _fingerprint(inv: mi.Inventory) -> str:
+    """Every result of `inv` as text that holds no reference to the heap
+    (a kept reference would change the next walk's reference counts)."""
+    def row(values: tuple[object, ...], objects: int = 1) -> str:
+        # The first `objects` values by identity: the type (and the value).
+        return repr(tuple(
+            sorted((repr(k), v) for k, v in value.items())
+            if isinstance(value, dict) else
+            id(value) if i < objects else value
+            for i, value in enumerate(values)))
+    return repr((
+        inv.objects, inv.bytes, [row(s) for s in inv.types],
+        [s.name for s in inv.types],
+        [id(t) for t in inv.uninstantiated_types],
+        [row(d, objects=2) for d in inv.duplicates],
+        [(id(s.type), s.name, s.savable_bytes, s.duplicate_instances,
+          s.values) for s in inv.duplicate_summary],
+        [(id(c.type), c.name, c.instances, c.savable_bytes,
+          sorted((repr(k), v) for k, v in c.missing_slots.items()))
+         for c in inv.classes_lacking_slots],
+        inv.limit_reached, inv.pending, inv.python_sizeof_calls,
+        inv.sizeof_fallbacks,
+        [id(t) for t in inv.duplicate_types]))
+
+
+def test_rows_shaped_in_c_are_those_shape_inventory_makes() -> None:
+    """inventory() has the C engine sort and total what shape_inventory()
+    (the tracker's path) does in Python: the same results, ties and odd
+    names included."""
+    # No function among them: a function's globals would reach the
+    # whole heap, and its frames' references with it.
+    def same_name() -> list[type]:
+        return [type('Same', (), {}) for _ in range(3)]
+    # Instances of equal size, one each: ties, to be ordered by name.
+    shuffled = ['Zeta', 'Alpha', 'Mid',
+                *(f'T{(i * 37) % 50:02d}' for i in range(50))]
+    tied = [type(name, (), {'__slots__': ()}) for name in shuffled]
+    builtin_named = type('Builtin', (), {'__module__': 'builtins'})
+    # A metaclass whose __name__ is a property: qual_name reads it.
+    renaming = type('Renaming', (type,), {
+        '__name__': property(type.__dict__['__qualname__'].__get__)})
+    renamed = renaming('Original', (), {'__qualname__': 'Renamed'})
+    never_made = type('NeverMade', (), {})
+    never_raised = type('NeverRaised', (Exception,), {})
+    with_dict = type('WithDict', (), {})
+    objects = [with_dict() for _ in range(3)]
+    for i, obj in enumerate(objects):
+        obj.a = i
+        obj.b = str(i)
+    root = [tied, [cls() for cls in tied], same_name(), same_name(),
+            builtin_named, builtin_named(), renamed, renamed(),
+            never_made, never_raised, objects,
+            ['dup' * 3, ''.join(['dup'] * 3), (1, 'x'), (1, 'x'),
+             [1.5], [1.5]]]
+    duplicate_types = mi.DEFAULT_DUPLICATE_TYPES | {list}
+
+    shaped = _fingerprint(mi.inventory(
+        roots=(root,), detect_duplicate_values_of=duplicate_types))
+    raw = _native.inventory((root,), engine._own_object_ids(),
+                            engine._OWN_TYPES, 10_000_000,
+                            tuple(duplicate_types))
+    inv = engine.shape_inventory(
+        raw, walk_seconds=0.0, objects_limit=10_000_000,
+        duplicate_types=duplicate_types, process=mi.inventory().process,
+        gc=mi.inventory().gc)
+    del raw
+    assert _fingerprint(inv) == shaped
+    names = [s.name for s in inv.types]
+    assert names.index(f'{__name__}.Alpha') < names.index(f'{__name__}.Mid')
+    tie_names = [n for n in names
+                 if n.removeprefix(f'{__name__}.') in shuffled]
+    assert tie_names == sorted(f'{__name__}.{n}' for n in shuffled)
+    assert 'Builtin' in names and f'{__name__}.Renamed' in names
+    assert never_made in inv.uninstantiated_types
+    assert never_raised not in inv.uninstantiated_types
+    assert [c.name for c in inv.classes_lacking_slots] == [
+        f'{__name__}.WithDict']
+    assert {s.type for s in inv.duplicate_summary if s.values} == {
+        str, tuple, list}
+    assert type(inv.types[0]) is mi.TypeStats
+    assert type(inv.duplicates[0]) is mi.DuplicateValue
+
+
+def test_shaping_must_be_named_tuple_classes() -> None:
+    with pytest.raises(TypeError, match="shaping"):
+        not_rows: Any = (tuple, dict, None)     # a dict is not a row
+        _native.inventory(((),), (), (), 0, (), not_rows)
