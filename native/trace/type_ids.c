@@ -42,6 +42,24 @@ pack_text(mi_record_batch *batch, PyObject *bytes)
                  (size_t)PyBytes_GET_SIZE(bytes));
 }
 
+/* A str as UTF-8: 0, or -1 with an exception. */
+static int
+pack_str(mi_record_batch *batch, PyObject *text)
+{
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        mi_pack_utf8(batch, PyUnicode_DATA(text),
+                     (size_t)PyUnicode_GET_LENGTH(text));
+        return 0;
+    }
+    PyObject *bytes = utf8_bytes(text);
+    if (bytes == NULL) {
+        return -1;
+    }
+    pack_text(batch, bytes);
+    Py_DECREF(bytes);
+    return 0;
+}
+
 /* type.__module__ as type's own getter reads it (a new reference), or
    NULL with an exception set. */
 static PyObject *
@@ -215,7 +233,6 @@ pack_type_record(mi_record_batch *batch, const mi_type_id *entry)
     PyTypeObject *type = entry->type;
     PyObject *repr = PyType_Type.tp_repr((PyObject *)type);
     PyObject *statics = NULL;
-    PyObject *encoded = NULL;
     int status = -1;
 
     if (repr == NULL || (statics = static_attributes(type)) == NULL) {
@@ -230,20 +247,16 @@ pack_type_record(mi_record_batch *batch, const mi_type_id *entry)
     mi_record_batch_begin(batch, MI_TYPE_LENGTH, MI_RECORD_TYPE);
     mi_pack_uint(batch, entry->id);
     mi_pack_utf8(batch, entry->name, strlen(entry->name));
-    encoded = utf8_bytes(repr);
-    if (encoded == NULL) {
+    if (pack_str(batch, repr) < 0) {
         goto cleanup;
     }
-    pack_text(batch, encoded);
     mi_pack_uint(batch, (uint64_t)(uintptr_t)type);
     mi_pack_uint(batch, flags);
     mi_pack_array_header(batch, (size_t)PyList_GET_SIZE(statics));
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(statics); i++) {
-        Py_SETREF(encoded, utf8_bytes(PyList_GET_ITEM(statics, i)));
-        if (encoded == NULL) {
+        if (pack_str(batch, PyList_GET_ITEM(statics, i)) < 0) {
             goto cleanup;
         }
-        pack_text(batch, encoded);
     }
     mi_pack_uint(batch, (uint64_t)dict_bytes);
     status = mi_record_batch_end(batch);
@@ -251,7 +264,6 @@ pack_type_record(mi_record_batch *batch, const mi_type_id *entry)
 cleanup:
     Py_XDECREF(repr);
     Py_XDECREF(statics);
-    Py_XDECREF(encoded);
     return status;
 }
 

@@ -268,6 +268,12 @@ pack_addresses(mi_record_batch *batch, const mi_address_sample *sample)
 static int
 pack_str(mi_record_batch *batch, PyObject *text)
 {
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        /* ASCII is UTF-8 already: no copy. */
+        mi_pack_utf8(batch, PyUnicode_DATA(text),
+                     (size_t)PyUnicode_GET_LENGTH(text));
+        return 0;
+    }
     PyObject *bytes = PyUnicode_AsEncodedString(text, "utf-8", "replace");
     if (bytes == NULL) {
         return -1;

@@ -279,6 +279,21 @@ def test_arguments_are_checked(tracker: _native.AttributionTracker) -> None:
 # --- The free hook and reused addresses -----------------------------------
 
 
+#: Cells kept alive next to the victims of the tests below.
+_NEIGHBOURS: list[Cell] = []
+
+
+def _victim() -> Cell:
+    """A new Cell, with live Cells of its size made just before and
+    after it: its memory pool stays in use when it dies, so the allocator
+    hands its block out again to the next objects of that size (a pool
+    left empty could go to another size)."""
+    _NEIGHBOURS.extend(Cell() for _ in range(8))
+    victim = Cell(f'mi-{next(_serial)}')
+    _NEIGHBOURS.extend(Cell() for _ in range(8))
+    return victim
+
+
 def _take_address(address: int, make: Callable[[], object]) -> object:
     """A new object at `address`, from `make`, called (a bounded number of
     times, keeping what it returns) until the allocator hands out that
@@ -299,7 +314,7 @@ def _take_address(address: int, make: Callable[[], object]) -> object:
 def test_a_reused_address_is_attributed_to_the_new_owner(
         tracker: _native.AttributionTracker, made_modules: list[str]) -> None:
     tracker.attribute(0, ROOTS)
-    first = _module(made_modules, victim=Cell(f'mi-{next(_serial)}'))
+    first = _module(made_modules, victim=_victim())
     tracker.attribute(1, (first,))
     address = id(first.victim)
     assert tracker.owner_of(first.victim) == 1
@@ -387,7 +402,7 @@ def test_a_block_reused_by_an_object_of_another_layout(
     object has none: in the same block, it starts where the Cell's header
     did."""
     tracker.attribute(0, ROOTS)
-    first = _module(made_modules, victim=Cell(f'mi-{next(_serial)}'))
+    first = _module(made_modules, victim=_victim())
     tracker.attribute(1, (first,))
     block = id(first.victim) - 16
     counter = itertools.count(1 << 40)
@@ -460,7 +475,7 @@ def test_two_trackers_at_once(made_modules: list[str]) -> None:
     try:
         first.attribute(0, ROOTS)
         second.attribute(0, ROOTS)
-        module = _module(made_modules, victim=Cell(f'mi-{next(_serial)}'))
+        module = _module(made_modules, victim=_victim())
         first.attribute(1, (module,))
         second.attribute(1, (module,))
         address = id(module.victim)
@@ -502,7 +517,7 @@ def test_close_under_tracemalloc_leaves_tracemalloc_in_place(
     del junk
     with _new_tracker() as again:
         again.attribute(0, ROOTS)
-        module = _module(made_modules, victim=Cell(f'mi-{next(_serial)}'))
+        module = _module(made_modules, victim=_victim())
         again.attribute(1, (module,))
         address = id(module.victim)
         del module.victim
