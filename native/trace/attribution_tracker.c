@@ -379,7 +379,7 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
     }
     double walked = monotonic_seconds();
     if (!records) {
-        result = mi_result_build(&walk);
+        result = mi_result_build(&walk, NULL);
         goto cleanup;
     }
     double packed = walked;
