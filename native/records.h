@@ -213,10 +213,11 @@ enum {
    prints them). module_id: uint (the id of this import event: a MODULE
    sent before); parent_id: uint (the id of the import event in progress
    on the same thread when this one began, whose own IMPORT comes later
-   with that id; 0 at the top); thread_id: uint (threading.get_ident()); started: float
-   (time.monotonic() at the start); find_seconds: float (finding the
-   spec); total_seconds: float (finding, loading and executing, children
-   included: importtime's cumulative time); status: uint (MI_IMPORT_*);
+   with that id; 0 at the top); thread_id: uint
+   (threading.get_ident()); started: float (time.monotonic() at the
+   start); find_seconds: float (finding the spec); total_seconds: float
+   (finding, loading and executing, children included: importtime's
+   cumulative time); status: uint (MI_IMPORT_*);
    error: str or nil (the exception's type and message when it failed).
    Its self growth follows as an INVENTORY of scope module_id. */
 enum {

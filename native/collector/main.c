@@ -520,7 +520,8 @@ print_reports(FILE *out, const report_inputs *in, const char *saved_dir)
     case PRINT_IMPORTTIME:
         return mi_report_importtime_write(out, in->tree, o->min_size);
     case PRINT_TREE:
-        if (mi_report_imports_text_write(out, in->model, in->tree, &text) < 0) {
+        if (mi_report_imports_text_write(out, in->model, in->tree, &text)
+            < 0) {
             return -1;
         }
         return put_tree_footer(out, in->model, saved_dir);

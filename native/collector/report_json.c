@@ -88,8 +88,10 @@ put_recording(mi_json *json, const mi_model *model)
     mi_json_uint(json, model->records_read);
     mi_json_key(json, "has_end");
     mi_json_bool(json, model->has_end);
-    put_uint_or_null(json, "records_declared", model->has_end, model->records_declared);
-    put_uint_or_null(json, "records_dropped", model->has_end, model->records_dropped);
+    put_uint_or_null(json, "records_declared", model->has_end,
+                     model->records_declared);
+    put_uint_or_null(json, "records_dropped", model->has_end,
+                     model->records_dropped);
     mi_json_end_object(json);
 }
 
@@ -107,7 +109,8 @@ put_process(mi_json *json, const char *key, const mi_model_process *process)
     mi_json_key(json, "system_seconds");
     mi_json_double(json, process->system_seconds);
     put_uint_or_null(json, "rss_kib", process->rss_known, process->rss_kib);
-    put_uint_or_null(json, "peak_rss_kib", process->peak_known, process->peak_rss_kib);
+    put_uint_or_null(json, "peak_rss_kib", process->peak_known,
+                     process->peak_rss_kib);
     mi_json_key(json, "threads");
     mi_json_uint(json, process->threads);
     mi_json_end_object(json);

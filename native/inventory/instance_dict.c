@@ -9,7 +9,8 @@ static Py_ssize_t
 split_dict_size(PyDictKeysObject *keys)
 {
     return (Py_ssize_t)(sizeof(PyDictObject) + sizeof(PyGC_Head))
-        + (keys->dk_nentries + keys->dk_usable) * (Py_ssize_t)sizeof(PyObject *);
+        + (keys->dk_nentries + keys->dk_usable)
+          * (Py_ssize_t)sizeof(PyObject *);
 }
 
 static int

@@ -387,7 +387,8 @@ tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
 }
 
 /* Records one object in the statistics of its type; the accounting
-   tallies it under `queued_owner` (owner + 1, 0 for none). Returns 0, or -1 when out of memory.
+   tallies it under `queued_owner` (owner + 1, 0 for none). Returns 0, or
+   -1 when out of memory.
    Inlined into each mode's loop, where `mode` is a constant. */
 static inline Py_ALWAYS_INLINE int
 take_stock(mi_walk *walk, PyObject *object, const mi_type_info *info,

@@ -71,7 +71,7 @@ monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
 }
 
-/* --- Configuration -------------------------------------------------------- */
+/* --- Configuration ------------------------------------------------------- */
 
 static int
 read_skip_ids(attribution_tracker *self)
@@ -216,7 +216,7 @@ run_walk(mi_walk *walk, PyObject *roots, PyObject *modules,
     return 0;
 }
 
-/* --- Life cycle ------------------------------------------------------------ */
+/* --- Life cycle ---------------------------------------------------------- */
 
 static PyObject *
 attribution_tracker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -293,7 +293,7 @@ attribution_tracker_check_usable(attribution_tracker *self)
     return 0;
 }
 
-/* --- Walks ----------------------------------------------------------------- */
+/* --- Walks --------------------------------------------------------------- */
 
 typedef struct {
     PyObject *roots;
@@ -619,7 +619,7 @@ attribution_tracker_account_records(PyObject *op, PyObject *args,
     return tracker_walk(self, &call);
 }
 
-/* --- The rest of the type ------------------------------------------------- */
+/* --- The rest of the type ------------------------------------------------ */
 
 PyDoc_STRVAR(attribution_tracker_owner_of_doc,
 "owner_of(obj, /) -> int | None\n\n"
