@@ -105,7 +105,8 @@ configure_walk(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types,
     return 0;
 }
 
-/* One walk, as a Python-facing function asks for it. */
+/* One plain walk, as inventory() asks for it (the AttributionTracker's
+   walks are in trace/attribution_tracker.c). */
 typedef struct {
     PyObject *roots;            /* tuples, borrowed */
     PyObject *skip_ids;
@@ -113,16 +114,11 @@ typedef struct {
     PyObject *duplicate_types;
     unsigned long long objects_limit;
     size_t expected_objects;    /* sizes the seen set */
-    mi_walk_mode mode;
-    mi_owner_map *owners;       /* incremental and accounting walks */
-    uint32_t owner;             /* incremental walks */
-    PyObject *caller;           /* an object not to enter either, or NULL */
     const mi_result_shaping *shaping;   /* NULL: plain rows */
 } walk_request;
 
-/* Runs the walk of `request`; returns its result dict and sets *objects
-   to the number of objects it found, or returns NULL with an exception
-   set. What inventory() and AttributionTracker share. */
+/* Runs the walk of `request`; returns its result and sets *objects to the
+   number of objects it found, or returns NULL with an exception set. */
 static PyObject *
 run_walk(const walk_request *request, uint64_t *objects)
 {
@@ -141,15 +137,6 @@ run_walk(const walk_request *request, uint64_t *objects)
                        request->duplicate_types) < 0
         || mi_walk_skip(&walk, request->roots) < 0) {
         goto cleanup;
-    }
-    if (request->caller != NULL && mi_walk_skip(&walk, request->caller) < 0) {
-        goto cleanup;
-    }
-    if (request->mode == MI_WALK_INCREMENTAL) {
-        mi_walk_set_incremental(&walk, request->owners, request->owner);
-    }
-    else if (request->mode == MI_WALK_ACCOUNTING) {
-        mi_walk_set_accounting(&walk, request->owners);
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(request->roots); i++) {
         if (mi_walk_add_root(&walk, PyTuple_GET_ITEM(request->roots, i)) < 0) {
@@ -286,7 +273,6 @@ inventory(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     request.expected_objects = expected_full_walk(state);
-    request.mode = MI_WALK_PLAIN;
     PyObject *result = run_walk(&request, &objects);
     if (result != NULL) {
         state->last_objects = objects;

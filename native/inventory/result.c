@@ -289,39 +289,6 @@ cleanup:
     return rows;
 }
 
-static int
-measure_deferred(mi_walk *walk, unsigned long long *fallbacks)
-{
-    for (size_t i = 0; i < walk->n_deferred; i++) {
-        PyObject *object = walk->deferred[i].object;
-        size_t size = _PySys_GetSizeOf(object);
-        if (size == (size_t)-1) {
-            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception)) {
-                return -1;      /* KeyboardInterrupt and the like */
-            }
-            PyErr_Clear();
-            size = (size_t)mi_object_basic_size(object);
-            (*fallbacks)++;
-        }
-        mi_deferred_size *deferred = &walk->deferred[i];
-        walk->types.stats[deferred->type_index].bytes += size;
-        walk->bytes += size;
-        if (walk->mode != MI_WALK_ACCOUNTING) {
-            continue;
-        }
-        if (deferred->owner < 0) {
-            walk->unattributed.stats[deferred->unattributed_index].bytes +=
-                size;
-        }
-        else if (mi_count_map_add(&walk->owned_bytes,
-                                  (uint64_t)deferred->owner, size) < 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    return 0;
-}
-
 typedef struct {
     uint64_t bytes;
     uint64_t instances;
@@ -733,7 +700,7 @@ mi_result_build(mi_walk *walk, const mi_result_shaping *shaping)
     }
 
     /* 2. The only Python code: __sizeof__ methods written in Python. */
-    if (measure_deferred(walk, &fallbacks) < 0) {
+    if (mi_walk_measure_deferred(walk, &fallbacks) < 0) {
         goto cleanup;
     }
 
