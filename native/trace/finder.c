@@ -138,9 +138,13 @@ error_text(PyObject *error)
 }
 
 /* Calls on_import; `error` is the exception of a failed import or NULL.
-   Keeps any pending exception; the callback's own goes to
-   PyErr_WriteUnraisable. */
-static void
+   Keeps any pending exception and returns 0. An Exception of the callback
+   goes to PyErr_WriteUnraisable: the import is not changed by it. Any
+   other BaseException (KeyboardInterrupt: Ctrl-C while the callback ran,
+   SystemExit) is the program's to see: it is left raised, with the
+   pending exception as its context, and -1 is returned, so that the
+   import fails with it, as it would have with no hook. */
+static int
 report(import_hook *hook, PyObject *name, PyObject *parent,
        unsigned long thread_id, double started, double find_seconds,
        double total_seconds, int status, PyObject *error)
@@ -161,12 +165,23 @@ report(import_hook *hook, PyObject *name, PyObject *parent,
                                    text != NULL ? text : Py_None);
 
 done:
-    if (result == NULL) {
-        PyErr_WriteUnraisable(hook->on_import);
-    }
-    Py_XDECREF(result);
     Py_XDECREF(text);
+    if (result != NULL) {
+        Py_DECREF(result);
+        PyErr_SetRaisedException(pending);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyObject *raised = PyErr_GetRaisedException();
+        if (pending != NULL) {
+            PyException_SetContext(raised, pending);   /* steals pending */
+        }
+        PyErr_SetRaisedException(raised);
+        return -1;
+    }
+    PyErr_WriteUnraisable(hook->on_import);
     PyErr_SetRaisedException(pending);
+    return 0;
 }
 
 /* Sets obj.<attribute>.loader (or obj.loader when attribute is NULL) to
@@ -232,19 +247,24 @@ restore_loader(loader_proxy *self, PyObject *module)
 }
 
 /* Ends the import of `self`: restores the loader and reports, with the
-   pending exception (if any) as the failure. */
-static void
+   pending exception (if any) as the failure. Returns report()'s -1 when
+   the import must fail with what the callback raised. */
+static int
 proxy_finish(loader_proxy *self, PyObject *module)
 {
     import_hook *hook = (import_hook *)self->hook;
     PyObject *error = PyErr_GetRaisedException();
+    int status;
 
     self->done = 1;
     restore_loader(self, module);
-    report(hook, self->name, self->parent, self->thread_id, self->started,
-           self->find_seconds, monotonic_seconds() - self->started,
-           error != NULL ? MI_IMPORT_FAILED : MI_IMPORT_OK, error);
-    PyErr_SetRaisedException(error);
+    PyErr_SetRaisedException(Py_XNewRef(error));
+    status = report(hook, self->name, self->parent, self->thread_id,
+                    self->started, self->find_seconds,
+                    monotonic_seconds() - self->started,
+                    error != NULL ? MI_IMPORT_FAILED : MI_IMPORT_OK, error);
+    Py_XDECREF(error);
+    return status;
 }
 
 /* Calls loader.<method>(argument) with the import on the thread's stack. */
@@ -275,7 +295,7 @@ proxy_create_module(PyObject *op, PyObject *spec)
     loader_proxy *self = (loader_proxy *)op;
     PyObject *module = proxy_call(self, "create_module", spec);
     if (module == NULL && !self->done) {
-        proxy_finish(self, NULL);
+        (void)proxy_finish(self, NULL);     /* failing either way */
     }
     return module;
 }
@@ -286,8 +306,8 @@ proxy_exec_module(PyObject *op, PyObject *module)
     loader_proxy *self = (loader_proxy *)op;
     int was_done = self->done;
     PyObject *result = proxy_call(self, "exec_module", module);
-    if (!was_done) {
-        proxy_finish(self, module);
+    if (!was_done && proxy_finish(self, module) < 0) {
+        Py_CLEAR(result);
     }
     return result;
 }
@@ -298,8 +318,8 @@ proxy_load_module(PyObject *op, PyObject *fullname)
     loader_proxy *self = (loader_proxy *)op;
     int was_done = self->done;
     PyObject *result = proxy_call(self, "load_module", fullname);
-    if (!was_done) {
-        proxy_finish(self, result);
+    if (!was_done && proxy_finish(self, result) < 0) {
+        Py_CLEAR(result);
     }
     return result;
 }
@@ -533,9 +553,8 @@ wrap_spec(import_hook *hook, PyObject *spec, PyObject *name,
         Py_SETREF(loader, real);
     }
     if (loader == Py_None) {
-        report(hook, name, parent, thread_id, started, find_seconds,
-               find_seconds, MI_IMPORT_OK, NULL);
-        status = 0;
+        status = report(hook, name, parent, thread_id, started, find_seconds,
+                        find_seconds, MI_IMPORT_OK, NULL);
         goto done;
     }
     PyTypeObject *type = (PyTypeObject *)hook->proxy_type;
@@ -554,8 +573,9 @@ wrap_spec(import_hook *hook, PyObject *spec, PyObject *name,
     if (PyObject_SetAttrString(spec, "loader", (PyObject *)proxy) < 0) {
         /* A spec that cannot take it: the import goes on untimed. */
         PyErr_Clear();
-        report(hook, name, parent, thread_id, started, find_seconds,
-               find_seconds, MI_IMPORT_OK, NULL);
+        status = report(hook, name, parent, thread_id, started,
+                        find_seconds, find_seconds, MI_IMPORT_OK, NULL);
+        goto done;
     }
     status = 0;
 
@@ -617,15 +637,20 @@ import_hook_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
         PyErr_SetRaisedException(pending);
     }
     if (spec == NULL) {
+        /* report() keeps the finder's exception raised (or chains it to
+           a KeyboardInterrupt of the callback's). */
         PyObject *error = PyErr_GetRaisedException();
-        report(hook, name, parent, thread_id, started, find_seconds,
-               find_seconds, MI_IMPORT_FAILED, error);
-        PyErr_SetRaisedException(error);
+        PyErr_SetRaisedException(Py_NewRef(error));
+        (void)report(hook, name, parent, thread_id, started, find_seconds,
+                     find_seconds, MI_IMPORT_FAILED, error);
+        Py_DECREF(error);
         goto done;
     }
     if (spec == Py_None) {
-        report(hook, name, parent, thread_id, started, find_seconds,
-               find_seconds, MI_IMPORT_NOT_FOUND, NULL);
+        if (report(hook, name, parent, thread_id, started, find_seconds,
+                   find_seconds, MI_IMPORT_NOT_FOUND, NULL) < 0) {
+            goto done;
+        }
     }
     else if (wrap_spec(hook, spec, name, parent, thread_id, started,
                        find_seconds) < 0) {

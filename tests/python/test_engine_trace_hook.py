@@ -323,6 +323,40 @@ def test_callback_errors_do_not_break_imports(
     assert len(unraisable) >= 2
 
 
+def test_ctrl_c_in_the_callback_reaches_the_program(
+        modules: Modules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KeyboardInterrupt raised while the callback runs (Ctrl-C during
+    a walk) is not swallowed: the import fails with it, as it would have
+    without the hook; the failed import's own error is its context."""
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, 'unraisablehook', unraisable.append)
+    interrupted: list[str] = []
+
+    def interrupting(name: str, *rest: object) -> None:
+        if name.startswith(modules.prefix):
+            interrupted.append(name)
+            raise KeyboardInterrupt
+
+    hook = _native.ImportHook(interrupting)
+    sys.meta_path.insert(0, hook)
+    try:
+        loaded = modules.write('loaded', 'L = 1\n')
+        with pytest.raises(KeyboardInterrupt):
+            _import(loaded)
+        failing = modules.write('failing', 'raise KeyError("k")\n')
+        with pytest.raises(KeyboardInterrupt) as caught:
+            _import(failing)
+        assert isinstance(caught.value.__context__, KeyError)
+        with pytest.raises(KeyboardInterrupt):
+            _import(modules.name('missing'))
+    finally:
+        sys.meta_path.remove(hook)
+    assert interrupted == [loaded, failing, modules.name('missing')]
+    assert unraisable == []
+    # The hook put the real loader back: a later import works untraced.
+    assert _import(loaded).L == 1
+
+
 def test_meta_path_and_loaders_after_removal(modules: Modules) -> None:
     before = list(sys.meta_path)
     recorder = Recorder()
