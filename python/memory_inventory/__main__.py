@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 
+from .engine import MAX_OBJECTS_LIMIT
 from .pipeline import SaveDir, default_save_dir, expand_save_dir, run_pipeline
 from .stdlib import ImportReport, import_all_stdlib_modules
 
@@ -39,11 +40,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.objects_limit < 0:
-        print("error: --objects-limit must be >= 0", file=sys.stderr)
+    if not 0 <= args.objects_limit <= MAX_OBJECTS_LIMIT:
+        print(f"error: --objects-limit must be >= 0 and at most "
+              f"{MAX_OBJECTS_LIMIT}", file=sys.stderr)
         return 2
-    save_dir = (SaveDir(path=expand_save_dir(args.save_dir))
-                if args.save_dir else default_save_dir(args.module_names))
+    try:
+        save_dir = (SaveDir(path=expand_save_dir(args.save_dir))
+                    if args.save_dir
+                    else default_save_dir(args.module_names))
+    except (KeyError, IndexError, ValueError) as error:
+        print(f"error: --save-dir {args.save_dir!r}: only the placeholders "
+              "{python_version}, {isotime} and {tmpdir} are replaced "
+              f"({error!r})", file=sys.stderr)
+        return 2
     imports: ImportReport | None = None
     if not args.module_names:
         imports = import_all_stdlib_modules()

@@ -104,6 +104,10 @@ def _duplicate_summary(
     return tuple(summary)
 
 
+#: The walks count objects in 64 bits.
+MAX_OBJECTS_LIMIT = 2 ** 64 - 1
+
+
 def check_walk_options(duplicate_types: Iterable[type],
                        objects_limit: int) -> frozenset[type]:
     """The duplicate types as a set, once checked; ValueError for a type
@@ -113,8 +117,9 @@ def check_walk_options(duplicate_types: Iterable[type],
     if unsupported:
         names = ', '.join(sorted(qual_name(t) for t in unsupported))
         raise ValueError(f"cannot detect duplicates of: {names}")
-    if objects_limit < 0:
-        raise ValueError("objects_limit must be >= 0 (0: no limit)")
+    if not 0 <= objects_limit <= MAX_OBJECTS_LIMIT:
+        raise ValueError("objects_limit must be >= 0 (0: no limit) and "
+                         f"at most {MAX_OBJECTS_LIMIT}")
     return types
 
 

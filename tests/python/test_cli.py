@@ -58,6 +58,21 @@ def test_a_negative_objects_limit_is_refused(tmp_path: Path) -> None:
     assert '--objects-limit must be >= 0' in result.stderr
 
 
+def test_a_huge_objects_limit_is_refused(tmp_path: Path) -> None:
+    result = _run(tmp_path, '--objects-limit', str(2 ** 64), 'json')
+    assert result.returncode == 2
+    assert '--objects-limit must be >= 0 and at most' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_an_unknown_save_dir_placeholder_is_refused(tmp_path: Path) -> None:
+    result = _run(tmp_path, '--save-dir', 'out-{nope}', 'json')
+    assert result.returncode == 2
+    assert "--save-dir 'out-{nope}': only the placeholders" in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_objects_limit_is_reported(tmp_path: Path) -> None:
     result = _run(tmp_path, '--objects-limit', '50', 'json')
     assert result.returncode == 0, result.stderr

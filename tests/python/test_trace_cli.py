@@ -305,6 +305,33 @@ def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     assert list(tmp_path.iterdir()) == []      # nothing saved
 
 
+@pytest.mark.parametrize(('args', 'status', 'message'), [
+    (['--objects-limit', str(2 ** 64)], 2,
+     'argument --objects-limit: must be >= 0 and at most'),
+    (['--top', str(2 ** 64)], 2, 'argument --top: must be >= 0 and at most'),
+    (['--min-size', '99999999999999999999G'], 2,
+     "argument --min-size: '99999999999999999999G' is more than"),
+    (['--save-dir', '{nope}'], 2,
+     "save_dir '{nope}': only the placeholders"),
+    (['--save-dir', 'a-file/report'], 1, 'error: cannot start tracing:'),
+], ids=['limit-huge', 'top-huge', 'size-huge', 'placeholder', 'not-a-dir'])
+def test_bad_values_stop_before_the_program_runs(
+        tmp_path: Path, args: list[str], status: int, message: str) -> None:
+    """Values the collector or the walks would refuse are told before
+    the program runs: it must not run untraced with a status of 0."""
+    program = tmp_path / 'program'
+    program.mkdir()
+    (program / 'prog.py').write_text("print('the program ran')\n")
+    (tmp_path / 'a-file').write_text('not a directory\n')
+    result = run_trace(tmp_path, *args, 'program/prog.py')
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert 'the program ran' not in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a-file',
+                                                          'program']
+
+
 def test_options_after_the_program_are_the_programs(tmp_path: Path) -> None:
     _program_tree(tmp_path)
     result = run_trace(tmp_path, '--no-save', 'prog.py', '--no-save',
@@ -397,7 +424,8 @@ def test_the_collector_cannot_start(tmp_path: Path) -> None:
     env = dict(os.environ, MEMORY_INVENTORY_COLLECTOR=str(tmp_path / 'none'))
     result = run_trace(tmp_path, '--no-save', '-c', 'print("ran")', env=env)
     assert result.returncode == 1
-    assert 'cannot start the collector' in result.stderr
+    assert ('cannot start tracing: [Errno 2] cannot spawn the collector'
+            in result.stderr)
     assert 'Traceback' not in result.stderr
     assert result.stdout == ''
 

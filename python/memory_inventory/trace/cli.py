@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from . import runner
-from .session import FORMATS, Format, TraceSession, parse_size
+from .session import FORMATS, MAX_COUNT, Format, TraceSession, parse_size
 
 PROG = 'python -m memory_inventory.trace'
 USAGE = (f'{PROG} [options] script.py [args ...]\n'
@@ -41,16 +41,21 @@ def _non_negative(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"must be >= 0 and at most {MAX_COUNT}, not {value}")
     return value
 
 
 def _size(text: str) -> int:
     try:
-        return parse_size(text)
+        size = parse_size(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if size > MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is more than {MAX_COUNT} bytes")
+    return size
 
 
 def _parser() -> _Parser:
@@ -179,11 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         _print_exception(error)
         return 1
     format_: Format = options.format
-    session = TraceSession(
-        save_dir=options.save_dir, save=not options.no_save,
-        format=format_, top=options.top, min_size=options.min_size,
-        final_inventory=not options.no_final_inventory,
-        objects_limit=options.objects_limit, name=program.name)
+    try:
+        session = TraceSession(
+            save_dir=options.save_dir, save=not options.no_save,
+            format=format_, top=options.top, min_size=options.min_size,
+            final_inventory=not options.no_final_inventory,
+            objects_limit=options.objects_limit, name=program.name)
+    except ValueError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
 
     # SIGTERM: the program's finally blocks run and the report is made,
     # then we die of SIGTERM as python would have (if the program has not
@@ -195,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         session.start()
     except OSError as error:
-        print(f"{PROG}: error: cannot start the collector: {error}",
+        print(f"{PROG}: error: cannot start tracing: {error}",
               file=sys.stderr)
         return 1
     global _program_running
@@ -210,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     if result.collector_status is None or result.collector_status < 0:
         print(f"{PROG}: the collector did not finish its report "
               f"(status {result.collector_status})", file=sys.stderr)
+    elif result.collector_status == 1:
+        print(f"{PROG}: the collector failed (status 1): its messages "
+              "above say why", file=sys.stderr)
     if isinstance(outcome.system_exit, runner.Terminated) or _held_signals:
         _redeliver(signal.SIGTERM)
     if isinstance(outcome.exception, KeyboardInterrupt):

@@ -29,6 +29,9 @@ from .tracer import Tracer
 type Format = Literal['tree', 'importtime', 'summary', 'none']
 FORMATS: tuple[str, ...] = get_args(Format.__value__)
 
+#: The largest count or size the collector and the walks take (64 bits).
+MAX_COUNT = 2 ** 64 - 1
+
 #: Seconds stop() waits for the collector to write the reports.
 COLLECTOR_TIMEOUT = 600.0
 
@@ -97,14 +100,25 @@ class TraceSession:
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, "
                              f"not {format!r}")
-        if top is not None and top < 0:
-            raise ValueError("top must be >= 0")
+        # The collector reads --top and --min-size as 64-bit numbers.
+        if top is not None and not 0 <= top <= MAX_COUNT:
+            raise ValueError(f"top must be >= 0 and at most {MAX_COUNT}")
         if isinstance(min_size, str):
             min_size = parse_size(min_size)
-        if min_size is not None and min_size < 0:
-            raise ValueError("min_size must be >= 0")
-        if objects_limit < 0:
-            raise ValueError("objects_limit must be >= 0")
+        if min_size is not None and not 0 <= min_size <= MAX_COUNT:
+            raise ValueError(f"min_size must be >= 0 and at most "
+                             f"{MAX_COUNT} bytes")
+        if not 0 <= objects_limit <= MAX_COUNT:
+            raise ValueError(f"objects_limit must be >= 0 and at most "
+                             f"{MAX_COUNT}")
+        if save and save_dir is not None:
+            try:
+                expand_save_dir(os.fspath(save_dir))
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"save_dir {os.fspath(save_dir)!r}: only the "
+                    "placeholders {python_version}, {isotime} and "
+                    f"{{tmpdir}} are replaced ({error!r})") from None
         self.format: Format = format
         self.top = top
         self.min_size = min_size
@@ -141,6 +155,12 @@ class TraceSession:
             self.save_dir = None
         elif self._save_dir_option is not None:
             self.save_dir = expand_save_dir(os.fspath(self._save_dir_option))
+            # Made here, so that a path that cannot be a directory is
+            # told before anything runs rather than by the collector
+            # once the program has run untraced.
+            os.makedirs(self.save_dir, mode=0o700, exist_ok=True)
+            if not os.access(self.save_dir, os.W_OK | os.X_OK):
+                raise PermissionError(f"cannot write in {self.save_dir}")
         else:
             # A new directory, never a fixed path (see SaveDir).
             self.save_dir = os.path.abspath(tempfile.mkdtemp(
@@ -148,7 +168,8 @@ class TraceSession:
 
     def start(self) -> None:
         """Spawns the collector and starts tracing. OSError when the
-        collector cannot be started (nothing is traced then)."""
+        save directory cannot be made or the collector cannot be started
+        (nothing is traced then)."""
         if self._tracer is not None:
             raise RuntimeError("this session is already tracing")
         self.result = None
