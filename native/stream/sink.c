@@ -729,43 +729,7 @@ error:
 mi_sink_push_result
 mi_sink_push(mi_sink *sink, const void *bytes, size_t size)
 {
-    mi_sink_push_result result = MI_SINK_QUEUED;
-    int was_empty = 0;
-
-    if (sink->generation != fork_generation) {
-        return MI_SINK_BROKEN;
-    }
-    uv_mutex_lock(&sink->lock);
-    if (sink->stats.broken || sink->closing) {
-        result = MI_SINK_BROKEN;
-    }
-    else if (size > sink->capacity
-             || sink->pending.size + sink->writing.size
-                > sink->capacity - size) {
-        result = MI_SINK_FULL;
-    }
-    else {
-        was_empty = sink->pending.size == 0;
-        if (chunk_append(&sink->pending, bytes, size, sink->capacity) < 0) {
-            result = MI_SINK_FULL;      /* no memory: dropped all the same */
-        }
-    }
-    if (result != MI_SINK_QUEUED) {
-        sink->stats.dropped++;
-        uv_mutex_unlock(&sink->lock);
-        return result;
-    }
-    sink->pending.records++;
-    sink->stats.records++;
-    uv_mutex_unlock(&sink->lock);
-    /* The writer thread takes everything pending when it wakes up or ends
-       a write, so only the first record of a batch needs to wake it. A
-       failure (only possible on a closing handle, which mi_sink_close()
-       alone starts) would leave the bytes for the next wakeup. */
-    if (was_empty) {
-        (void)uv_async_send(&sink->wakeup);
-    }
-    return MI_SINK_QUEUED;
+    return mi_sink_push_batch(sink, bytes, size, 1);
 }
 
 mi_sink_push_result
@@ -797,6 +761,7 @@ mi_sink_push_batch(mi_sink *sink, const void *bytes, size_t size,
         }
     }
     if (result != MI_SINK_QUEUED) {
+        /* Dropped whole: a full queue (or no memory), a broken pipe. */
         sink->stats.dropped += records;
         uv_mutex_unlock(&sink->lock);
         return result;
@@ -804,6 +769,10 @@ mi_sink_push_batch(mi_sink *sink, const void *bytes, size_t size,
     sink->pending.records += records;
     sink->stats.records += records;
     uv_mutex_unlock(&sink->lock);
+    /* The writer thread takes everything pending when it wakes up or ends
+       a write, so only the first bytes of a batch need to wake it. A
+       failure (only possible on a closing handle, which mi_sink_close()
+       alone starts) would leave the bytes for the next wakeup. */
     if (was_empty) {
         (void)uv_async_send(&sink->wakeup);
     }
