@@ -200,7 +200,10 @@ hold_groups(mi_walk *walk, held_groups *groups)
     if (candidates->length == 0) {
         return 0;
     }
-    if (mi_duplicate_groups_build(candidates, equal_values) < 0) {
+    /* Only the groups of copies are kept: the array of every group (one
+       entry per candidate, most of them alone) would double the peak
+       memory of the final walk. */
+    if (mi_duplicate_groups_build_repeated(candidates, equal_values) < 0) {
         PyErr_NoMemory();
         return -1;
     }
