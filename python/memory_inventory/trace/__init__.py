@@ -5,7 +5,7 @@
 `python -m memory_inventory.trace` (__main__.py, cli.py) runs a program
 under it.
 
-session.py (and the pipeline, tempfile, re and dataclasses it brings) is
+session.py (and the pipeline and tempfile it brings) is
 imported on first use of one of its names: a program that only needs the
 Tracer does not pay for it before its own imports are traced."""
 
