@@ -14,11 +14,15 @@
 extern "C" {
 #endif
 
+/* 16 bytes: a whole-heap walk holds one per value (~250 k on the
+   standard library's heap), the largest part of its peak memory. */
 typedef struct {
     void *object;
-    uint64_t hash;
-    uint32_t type_index;
-    uint32_t group;     /* set by mi_duplicate_groups_build */
+    union {
+        uint32_t hash;  /* before grouping: the hash, folded to 32 bits */
+        uint32_t group; /* after mi_duplicate_groups_build */
+    };
+    uint32_t type_index;    /* below 2**31 */
 } mi_duplicate_candidate;
 
 typedef struct {
@@ -37,13 +41,15 @@ void mi_duplicate_candidates_free(mi_duplicate_candidates *candidates);
    no memory). */
 void mi_duplicate_candidates_expect(mi_duplicate_candidates *candidates,
                                     size_t expected);
-/* Returns 0, or -1 when out of memory. */
+/* Keeps `hash` folded to 32 bits (equal values still need equal hashes;
+   unequal ones sharing a folded hash are told apart by the callback).
+   Returns 0, or -1 when out of memory or type_index >= 2**31. */
 int mi_duplicate_candidates_add(mi_duplicate_candidates *candidates,
                                 void *object, uint64_t hash,
                                 uint32_t type_index);
 
 /* Sorts and groups the candidates; returns the number of groups, or -1
-   when out of memory (the candidates are then unchanged, or grouped). */
+   when out of memory (the candidates are then only fit to be freed). */
 long mi_duplicate_groups_build(mi_duplicate_candidates *candidates,
                                mi_values_equal equal);
 

@@ -18,7 +18,9 @@ typedef struct {
     size_t length;
 } held_table;
 
-/* A group of two or more equal values, read in phase 1. */
+/* A group of two or more equal values, read in phase 1: its members are
+   the candidates start to start + copies - 1 (their addresses, as
+   numbers, are all phase 3 reads of them). */
 typedef struct {
     PyObject *value;        /* strong reference */
     size_t start;           /* in the candidates, for the order */
@@ -27,14 +29,19 @@ typedef struct {
     uint64_t savable;
     uint64_t immortal;
     uint64_t interned;
-    mi_count_map refcounts;
-    mi_address_sample addresses;
 } held_group;
+
+/* The reference count of each mortal member is read in phase 1, one
+   number per candidate, and made into a histogram when its group is
+   packed: a histogram held for every group (thousands of small tables)
+   cost more than the rest of the final records together. */
+#define IMMORTAL_MEMBER UINT64_MAX
 
 typedef struct {
     held_group *items;
     size_t length;
     size_t capacity;
+    uint64_t *refcounts;    /* per candidate; IMMORTAL_MEMBER */
 } held_groups;
 
 /* A row to sort: by bytes, instances (descending), then name. */
@@ -137,9 +144,9 @@ release_groups(held_groups *groups)
 {
     for (size_t i = 0; i < groups->length; i++) {
         Py_DECREF(groups->items[i].value);
-        mi_count_map_free(&groups->items[i].refcounts);
     }
     free(groups->items);
+    free(groups->refcounts);
     memset(groups, 0, sizeof *groups);
 }
 
@@ -158,26 +165,21 @@ compare_groups(const void *left, const void *right)
 }
 
 /* Reads one group's members (borrowed pointers) into `group`. */
-static int
+static void
 read_group(const mi_duplicate_candidates *candidates, size_t start,
-           size_t end, held_group *group)
+           size_t end, uint64_t *refcounts, held_group *group)
 {
     memset(group, 0, sizeof *group);
-    mi_count_map_init(&group->refcounts);
-    mi_address_sample_init(&group->addresses);
     for (size_t i = start; i < end; i++) {
         PyObject *member = candidates->items[i].object;
-        mi_address_sample_add(&group->addresses, (uintptr_t)member);
         group->interned += PyUnicode_CheckExact(member)
             && PyUnicode_CHECK_INTERNED(member);
         if (_Py_IsImmortal(member)) {
             group->immortal++;
+            refcounts[i] = IMMORTAL_MEMBER;
         }
-        else if (mi_count_map_add(&group->refcounts,
-                                  (uint64_t)Py_REFCNT(member), 1) < 0) {
-            mi_count_map_free(&group->refcounts);
-            PyErr_NoMemory();
-            return -1;
+        else {
+            refcounts[i] = (uint64_t)Py_REFCNT(member);
         }
     }
     PyObject *value = candidates->items[start].object;
@@ -190,7 +192,6 @@ read_group(const mi_duplicate_candidates *candidates, size_t start,
     group->copies = end - start;
     group->size = size;
     group->savable = (uint64_t)size * (end - start - 1);
-    return 0;
 }
 
 static int
@@ -200,7 +201,16 @@ hold_groups(mi_walk *walk, held_groups *groups)
     if (candidates->length == 0) {
         return 0;
     }
-    if (mi_duplicate_groups_build(candidates, equal_values) < 0) {
+    /* Only the groups of copies are kept: the array of every group (one
+       entry per candidate, most of them alone) would double the peak
+       memory of the final walk. */
+    if (mi_duplicate_groups_build_repeated(candidates, equal_values) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    groups->refcounts = malloc((candidates->length ? candidates->length : 1)
+                               * sizeof *groups->refcounts);
+    if (groups->refcounts == NULL) {
         PyErr_NoMemory();
         return -1;
     }
@@ -225,10 +235,8 @@ hold_groups(mi_walk *walk, held_groups *groups)
             groups->items = grown;
             groups->capacity = capacity;
         }
-        if (read_group(candidates, start, end,
-                       &groups->items[groups->length]) < 0) {
-            return -1;
-        }
+        read_group(candidates, start, end, groups->refcounts,
+                   &groups->items[groups->length]);
         groups->length++;
     }
     if (groups->length > 1) {
@@ -518,35 +526,71 @@ safe_repr(PyObject *value)
 /* DUPLICATE: [10, scope, type_id, repr, size, copies, immortal, interned,
                refcounts, addresses] */
 static int
+pack_duplicate(mi_record_batch *batch, const held_group *group,
+               const mi_count_map *refcounts,
+               const mi_address_sample *addresses, uint32_t scope,
+               mi_type_ids *ids)
+{
+    uint32_t id = mi_type_ids_get(ids, Py_TYPE(group->value), batch);
+    if (id == 0) {
+        return -1;
+    }
+    PyObject *repr = safe_repr(group->value);
+    if (repr == NULL) {
+        return -1;
+    }
+    mi_record_batch_begin(batch, MI_DUPLICATE_LENGTH,
+                          MI_RECORD_DUPLICATE);
+    mi_pack_uint(batch, scope);
+    mi_pack_uint(batch, id);
+    int status = pack_str(batch, repr);
+    Py_DECREF(repr);
+    if (status < 0) {
+        return -1;
+    }
+    mi_pack_uint(batch, (uint64_t)group->size);
+    mi_pack_uint(batch, group->copies);
+    mi_pack_uint(batch, group->immortal);
+    mi_pack_uint(batch, group->interned);
+    pack_count_map(batch, refcounts);
+    pack_addresses(batch, addresses);
+    if (mi_record_batch_end(batch) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Every group's DUPLICATE record. */
+static int
 pack_duplicates(mi_record_batch *batch, const held_groups *groups,
-                uint32_t scope, mi_type_ids *ids)
+                const mi_duplicate_candidates *candidates, uint32_t scope,
+                mi_type_ids *ids)
 {
     for (size_t i = 0; i < groups->length; i++) {
         const held_group *group = &groups->items[i];
-        uint32_t id = mi_type_ids_get(ids, Py_TYPE(group->value), batch);
-        if (id == 0) {
-            return -1;
+        /* The histogram of what phase 1 read and the sample of the
+           members' addresses (numbers: no member is read), one group at
+           a time. */
+        mi_count_map refcounts;
+        mi_address_sample addresses;
+        mi_count_map_init(&refcounts);
+        mi_address_sample_init(&addresses);
+        for (size_t m = group->start; m < group->start + group->copies;
+             m++) {
+            mi_address_sample_add(&addresses,
+                                  (uintptr_t)candidates->items[m].object);
+            if (groups->refcounts[m] != IMMORTAL_MEMBER
+                && mi_count_map_add(&refcounts, groups->refcounts[m],
+                                    1) < 0) {
+                mi_count_map_free(&refcounts);
+                PyErr_NoMemory();
+                return -1;
+            }
         }
-        PyObject *repr = safe_repr(group->value);
-        if (repr == NULL) {
-            return -1;
-        }
-        mi_record_batch_begin(batch, MI_DUPLICATE_LENGTH,
-                              MI_RECORD_DUPLICATE);
-        mi_pack_uint(batch, scope);
-        mi_pack_uint(batch, id);
-        int status = pack_str(batch, repr);
-        Py_DECREF(repr);
-        if (status < 0) {
-            return -1;
-        }
-        mi_pack_uint(batch, (uint64_t)group->size);
-        mi_pack_uint(batch, group->copies);
-        mi_pack_uint(batch, group->immortal);
-        mi_pack_uint(batch, group->interned);
-        pack_count_map(batch, &group->refcounts);
-        pack_addresses(batch, &group->addresses);
-        if (mi_record_batch_end(batch) < 0) {
+        int packed = pack_duplicate(batch, group, &refcounts, &addresses,
+                                    scope, ids);
+        mi_count_map_free(&refcounts);
+        if (packed < 0) {
             return -1;
         }
     }
@@ -660,7 +704,8 @@ mi_walk_records_pack(mi_walk *walk, const mi_walk_records_options *options,
                            ids) < 0
         || pack_uninstantiated(batch, &walk->types, &types, options->scope,
                                ids) < 0
-        || pack_duplicates(batch, &groups, options->scope, ids) < 0) {
+        || pack_duplicates(batch, &groups, &walk->candidates,
+                           options->scope, ids) < 0) {
         goto cleanup;
     }
     if (accounting

@@ -108,11 +108,14 @@ def child(mode: str, workload_path: str | None, output: str) -> int:
         sys.meta_path.remove(hook)
     elif mode.startswith('ours'):
         from memory_inventory import _native
-        from memory_inventory.pipeline import collector_path
         from memory_inventory.trace import Tracer
-        writer = (_native.RecordWriter(spawn=[collector_path(), '--no-save'])
-                  if mode == 'ours-collector'
-                  else _native.RecordWriter(path=output))
+        if mode == 'ours-collector':
+            # Only this mode needs the pipeline (to find the collector).
+            from memory_inventory.pipeline import collector_path
+            writer = _native.RecordWriter(
+                spawn=[collector_path(), '--no-save'])
+        else:
+            writer = _native.RecordWriter(path=output)
         tracer = Tracer(writer, final_inventory=mode != 'ours-nofinal')
         tracer.start()
         exec(code, namespace)
