@@ -390,9 +390,11 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
             .walk_seconds = walked - started,
             .objects_limit = call->objects_limit,
         };
-        /* On failure, nothing of this call stays in the batch. */
+        /* On failure, nothing of this call stays in the batch, and the
+           types it numbered are forgotten with their TYPE records. */
         size_t size = self->batch.buffer.size;
         uint64_t pending = self->batch.records;
+        size_t types = self->type_ids.length;
         if ((call->before != NULL
              && pack_python_records(self, call->before) < 0)
             || mi_walk_records_pack(&walk, &options, &self->type_ids,
@@ -400,6 +402,7 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
             self->batch.buffer.size = size;
             self->batch.records = pending;
             self->batch.failed = 0;
+            (void)mi_type_ids_truncate(&self->type_ids, types);
             goto cleanup;
         }
         if ((call->mode == MI_WALK_ACCOUNTING

@@ -26,6 +26,40 @@ mi_type_ids_free(mi_type_ids *ids)
     mi_type_ids_init(ids);
 }
 
+int
+mi_type_ids_truncate(mi_type_ids *ids, size_t length)
+{
+    mi_count_map index;
+    int status = 0;
+
+    if (length >= ids->length) {
+        return 0;
+    }
+    for (size_t i = length; i < ids->length; i++) {
+        Py_DECREF(ids->entries[i].type);
+        free(ids->entries[i].name);
+    }
+    ids->length = length;
+    /* The map cannot take keys out: it is made again from what stays
+       (this only happens when a batch was cut back after a failure). */
+    mi_count_map_init(&index);
+    for (size_t i = 0; i < length; i++) {
+        if (mi_count_map_add(&index, (uintptr_t)ids->entries[i].type,
+                             ids->entries[i].id) < 0) {
+            status = -1;
+            break;
+        }
+    }
+    if (status == 0) {
+        mi_count_map_free(&ids->index_of);
+        ids->index_of = index;
+    }
+    else {
+        mi_count_map_free(&index);
+    }
+    return status;
+}
+
 /* `text` as UTF-8, a lone surrogate as '?' (what the record packer does),
    in a new bytes object; NULL with an exception set. A copy: asking a str
    for its UTF-8 form would cache it in the str, growing the heap. */

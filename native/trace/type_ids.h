@@ -46,4 +46,12 @@ void mi_type_ids_free(mi_type_ids *ids);
 uint32_t mi_type_ids_get(mi_type_ids *ids, PyTypeObject *type,
                          mi_record_batch *batch);
 
+/* Forgets the types numbered after the first `length`, whose TYPE
+   records were packed into a batch that was then cut back: they get their
+   ids, and their records, again when next asked for. Sets no exception
+   (one may be pending). Returns 0, or -1 when out of memory: the old ids
+   then stay known, and a later record may name a type whose TYPE record
+   was never sent. */
+int mi_type_ids_truncate(mi_type_ids *ids, size_t length);
+
 #endif

@@ -13,6 +13,7 @@ import importlib.machinery
 import importlib.util
 import itertools
 import os
+import subprocess
 import sys
 import textwrap
 import threading
@@ -554,6 +555,55 @@ def test_tracer_end_to_end(modules: Modules, tmp_path: Path) -> None:
     (un_retained,) = [r for r in retained
                       if r[1] == records.SCOPE_UNATTRIBUTED]
     assert unattributed[0][2:4] == un_retained[2:4]
+
+
+def test_an_interrupted_walk_keeps_the_recording_valid(
+        modules: Modules, tmp_path: Path) -> None:
+    """Ctrl-C while an import's records are packed (here: a value's
+    __repr__, run for a DUPLICATE record, raises KeyboardInterrupt): the
+    import fails with it, and the recording stays valid. The records of
+    the interrupted call are cut from the batch, the types it numbered
+    are forgotten with their TYPE records (numbered again later), and its
+    MODULE and IMPORT records go out with the next import's."""
+    modules.write('armed', 'ARMED = [True]\n')
+    interrupting = modules.write('interrupting', """
+        import @armed
+        class Shy:
+            def __repr__(self):
+                if @armed.ARMED[0]:     # once: this module runs twice
+                    @armed.ARMED[0] = False
+                    raise KeyboardInterrupt
+                return 'Shy()'
+        SHY = Shy()
+        PAIR = ((SHY, 'mi-pair'), (SHY, 'mi-pair'))
+        """)
+    later = modules.write('later', """
+        import @interrupting as _i
+        AGAIN = ((_i.SHY, 'mi-again'), (_i.SHY, 'mi-again'))
+        """)
+    path = tmp_path / 'trace.msgpack'
+    with Tracer(path) as tracer:
+        with pytest.raises(KeyboardInterrupt):
+            _import(interrupting)
+        _import(later)
+    recs = _decode(path)
+    _check_order(recs)
+    assert [r[0] for r in recs].count(records.END) == 1
+    names = {r[1]: r[2] for r in recs if r[0] == records.MODULE}
+    imported = [names[r[1]] for r in recs if r[0] == records.IMPORT]
+    assert imported.count(interrupting) == 2     # failed, then again
+    assert later in imported
+    type_ids = [r[1] for r in recs if r[0] == records.TYPE]
+    assert type_ids == list(range(1, len(type_ids) + 1))   # none skipped
+    type_names = [r[2] for r in recs if r[0] == records.TYPE]
+    assert f'{interrupting}.Shy' in type_names
+    assert tracer.import_names
+    collector = Path(_native.__file__).parent / 'bin' / (
+        'memory-inventory-collector')
+    result = subprocess.run(
+        [str(collector), 'report', str(path), '--no-save', '--print',
+         'none'], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_tracer_with_a_writer_left_open(modules: Modules,

@@ -235,10 +235,17 @@ class Tracer:
         modules = sys.modules
         module = modules.get(name)
         hook = self._hook
-        _, walk_seconds, pack_seconds = tracker.attribute_records(
-            import_id, () if module is None else (module,), writer,
-            self._objects_limit, tuple(pending), modules,
-            hook.importing if hook is not None else frozenset())
+        try:
+            _, walk_seconds, pack_seconds = tracker.attribute_records(
+                import_id, () if module is None else (module,), writer,
+                self._objects_limit, tuple(pending), modules,
+                hook.importing if hook is not None else frozenset())
+        except BaseException:
+            # Nothing of the call stayed in the tracker's batch: its
+            # MODULE and IMPORT records go with the next one, or later
+            # records would name ids that no MODULE defines.
+            self._pending[:0] = pending
+            raise
         timings = self.timings
         timings['imports'] += 1
         timings['walks'] += walk_seconds
