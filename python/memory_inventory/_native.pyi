@@ -121,8 +121,8 @@ class AttributionTracker:
         writer: RecordWriter | None,
         objects_limit: int = 0,
         before: tuple[tuple[object, ...], ...] = (),
-        modules: dict[str, ModuleType] | None = None,
-        importing: frozenset[str] | None = None,
+        modules: dict[str, ModuleType] = ...,     # left out: not read
+        importing: frozenset[str] = ...,
     ) -> tuple[int, float, float]: ...
     # attribute_records() keeps its records until 256 KiB are pending:
     # this sends them.
