@@ -64,10 +64,8 @@ count_map_as_dict(const mi_count_map *map)
     return dict;
 }
 
-/* {name: instances}: names are object addresses in the map; equal names
-   held by different objects are merged. */
-static PyObject *
-attribute_names_as_dict(const mi_count_map *map)
+PyObject *
+mi_result_attribute_names(const mi_count_map *map)
 {
     PyObject *dict = PyDict_New();
     if (dict == NULL) {
@@ -350,7 +348,7 @@ hold_types(const mi_type_table *table, PyObject **types, PyObject **names)
                         Py_NewRef((PyObject *)table->stats[i].type));
         const mi_count_map *map = &table->stats[i].attribute_names;
         PyObject *dict = map->count == 0 ? Py_NewRef(Py_None)
-                                         : attribute_names_as_dict(map);
+                                         : mi_result_attribute_names(map);
         if (dict == NULL) {
             return -1;
         }

@@ -38,4 +38,11 @@ typedef struct {
  * no longer read. */
 PyObject *mi_result_build(mi_walk *walk, const mi_result_shaping *shaping);
 
+/* {name: instances} from a map of attribute-name objects (addresses) to
+   counts; names that are not str are left out, and equal names held by
+   different objects merged (as exact str copies: a subclass's __hash__ or
+   __eq__ must not run while the walk's pointers are borrowed). A new
+   dict, or NULL with an exception set. */
+PyObject *mi_result_attribute_names(const mi_count_map *map);
+
 #endif

@@ -1,6 +1,7 @@
 #include "walk_records.h"
 
 #include "../inventory/object_size.h"
+#include "../inventory/result.h"
 #include "../inventory/value_equality.h"
 #include "../records.h"
 
@@ -58,48 +59,6 @@ equal_values(void *a, void *b)
     return mi_value_equal((PyObject *)a, (PyObject *)b);
 }
 
-/* {name: instances}, equal names held by different str objects merged
-   (exact str copies: a subclass's __eq__ must not run). */
-static PyObject *
-attribute_names(const mi_count_map *map)
-{
-    PyObject *dict = PyDict_New();
-    if (dict == NULL) {
-        return NULL;
-    }
-    size_t position = 0;
-    uint64_t key;
-    uint64_t count;
-    while (mi_count_map_next(map, &position, &key, &count)) {
-        PyObject *found = (PyObject *)(uintptr_t)key;
-        if (!PyUnicode_Check(found)) {
-            continue;
-        }
-        PyObject *name = PyUnicode_FromObject(found);
-        if (name == NULL) {
-            goto error;
-        }
-        PyObject *previous = PyDict_GetItemWithError(dict, name);
-        unsigned long long total = count;
-        if (previous != NULL) {
-            total += PyLong_AsUnsignedLongLong(previous);
-        }
-        PyObject *value = PyErr_Occurred() ? NULL
-            : PyLong_FromUnsignedLongLong(total);
-        int status = value == NULL ? -1 : PyDict_SetItem(dict, name, value);
-        Py_XDECREF(value);
-        Py_DECREF(name);
-        if (status < 0) {
-            goto error;
-        }
-    }
-    return dict;
-
-error:
-    Py_DECREF(dict);
-    return NULL;
-}
-
 static void
 release_table(held_table *held)
 {
@@ -129,7 +88,7 @@ hold_table(const mi_type_table *table, held_table *held)
         held->types[i] = Py_NewRef((PyObject *)table->stats[i].type);
         held->length = i + 1;
         if (table->stats[i].attribute_names.count != 0) {
-            held->names[i] = attribute_names(
+            held->names[i] = mi_result_attribute_names(
                 &table->stats[i].attribute_names);
             if (held->names[i] == NULL) {
                 return -1;
