@@ -480,28 +480,6 @@ save_json(void *arg)
     return 0;
 }
 
-/* "The full results have been saved in DIR/" and "This report is
-   INCOMPLETE: <reason>", as the summary ends, after the tree. */
-static int
-put_tree_footer(FILE *out, const mi_model *model, const char *saved_dir)
-{
-    if (saved_dir != NULL
-        && (fputs("The full results have been saved in ", out) == EOF
-            || mi_utf8_write(out, saved_dir) < 0
-            || fputs("/\n", out) == EOF)) {
-        return -1;
-    }
-    if (!model->complete
-        && (fputs("This report is INCOMPLETE: ", out) == EOF
-            || mi_utf8_write(out, model->incomplete_reason != NULL
-                                  ? model->incomplete_reason
-                                  : "unknown reason") < 0
-            || putc('\n', out) == EOF)) {
-        return -1;
-    }
-    return ferror(out) ? -1 : 0;
-}
-
 /* What --print asks for, on `out`. */
 static int
 print_reports(FILE *out, const report_inputs *in, const char *saved_dir)
@@ -524,7 +502,7 @@ print_reports(FILE *out, const report_inputs *in, const char *saved_dir)
             < 0) {
             return -1;
         }
-        return put_tree_footer(out, in->model, saved_dir);
+        return mi_report_text_footer(out, in->model, saved_dir);
     case PRINT_AUTO:
         if (mi_report_imports_text_write(out, in->model, in->tree, &text) < 0
             || putc('\n', out) == EOF) {

@@ -462,13 +462,8 @@ mi_report_imports_text_write(FILE *out, const mi_model *model,
              || put_totals(out, model, tree) < 0) {
         return -1;
     }
-    if (options->incomplete_line && !model->complete
-        && (fputs("This report is INCOMPLETE: ", out) == EOF
-            || mi_utf8_write(out, model->incomplete_reason != NULL
-                                  ? model->incomplete_reason
-                                  : "unknown reason") < 0
-            || putc('\n', out) == EOF)) {
-        return -1;
+    if (options->incomplete_line) {
+        return mi_report_text_footer(out, model, NULL);
     }
     return ferror(out) ? -1 : 0;
 }

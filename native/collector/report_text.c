@@ -387,6 +387,13 @@ mi_report_text_write(FILE *out, const mi_model *model,
         && put_process(out, &model->process_after) < 0) {
         return -1;
     }
+    return mi_report_text_footer(out, model, saved_dir);
+}
+
+int
+mi_report_text_footer(FILE *out, const mi_model *model,
+                      const char *saved_dir)
+{
     if (saved_dir != NULL
         && (fputs("The full results have been saved in ", out) == EOF
             || mi_utf8_write(out, saved_dir) < 0

@@ -32,6 +32,12 @@ int mi_report_text_table(FILE *out, size_t n_columns,
    memory usage:" to the table of classes lacking slots and its newline. */
 int mi_report_text_summary(FILE *out, const mi_analysis *analysis);
 
+/* The last lines of a report: "The full results have been saved in DIR/"
+   when `saved_dir` is not NULL, and "This report is INCOMPLETE: <reason>"
+   when the model is not complete. Returns 0, or -1 on an output error. */
+int mi_report_text_footer(FILE *out, const mi_model *model,
+                          const char *saved_dir);
+
 /* The whole report, as stdout shows it: the PROCESS line before the
    inventory, the GC line, the summary (when the recording has the final
    inventory; `analysis` is built for it), a line when the walk stopped
