@@ -4,6 +4,42 @@
 #include "import_tree.h"
 #include "json_writer.h"
 
+/* "key": value, one call for the pairs written most. */
+static void
+put_uint(mi_json *json, const char *key, uint64_t value)
+{
+    mi_json_key(json, key);
+    mi_json_uint(json, value);
+}
+
+static void
+put_int(mi_json *json, const char *key, int64_t value)
+{
+    mi_json_key(json, key);
+    mi_json_int(json, value);
+}
+
+static void
+put_string(mi_json *json, const char *key, const char *value)
+{
+    mi_json_key(json, key);
+    mi_json_string(json, value);
+}
+
+static void
+put_double(mi_json *json, const char *key, double value)
+{
+    mi_json_key(json, key);
+    mi_json_double(json, value);
+}
+
+static void
+put_bool(mi_json *json, const char *key, bool value)
+{
+    mi_json_key(json, key);
+    mi_json_bool(json, value);
+}
+
 static void
 put_strings(mi_json *json, char *const *strings, size_t n)
 {
@@ -47,18 +83,13 @@ put_header(mi_json *json, const mi_model *model)
         return;
     }
     mi_json_begin_object(json);
-    mi_json_key(json, "record_format_version");
-    mi_json_uint(json, model->version);
-    mi_json_key(json, "python_version");
-    mi_json_string(json, model->python_version);
-    mi_json_key(json, "pid");
-    mi_json_uint(json, model->pid);
+    put_uint(json, "record_format_version", model->version);
+    put_string(json, "python_version", model->python_version);
+    put_uint(json, "pid", model->pid);
     mi_json_key(json, "argv");
     put_strings(json, model->argv, model->n_argv);
-    mi_json_key(json, "wall_clock");
-    mi_json_double(json, model->wall_clock);
-    mi_json_key(json, "monotonic_clock");
-    mi_json_double(json, model->monotonic_clock);
+    put_double(json, "wall_clock", model->wall_clock);
+    put_double(json, "monotonic_clock", model->monotonic_clock);
     mi_json_key(json, "loaded_modules");
     put_strings(json, model->loaded_modules, model->n_loaded_modules);
     mi_json_end_object(json);
@@ -82,12 +113,9 @@ put_recording(mi_json *json, const mi_model *model)
 {
     mi_json_key(json, "recording");
     mi_json_begin_object(json);
-    mi_json_key(json, "bytes_read");
-    mi_json_uint(json, model->bytes_read);
-    mi_json_key(json, "records_read");
-    mi_json_uint(json, model->records_read);
-    mi_json_key(json, "has_end");
-    mi_json_bool(json, model->has_end);
+    put_uint(json, "bytes_read", model->bytes_read);
+    put_uint(json, "records_read", model->records_read);
+    put_bool(json, "has_end", model->has_end);
     put_uint_or_null(json, "records_declared", model->has_end,
                      model->records_declared);
     put_uint_or_null(json, "records_dropped", model->has_end,
@@ -104,15 +132,12 @@ put_process(mi_json *json, const char *key, const mi_model_process *process)
         return;
     }
     mi_json_begin_object(json);
-    mi_json_key(json, "user_seconds");
-    mi_json_double(json, process->user_seconds);
-    mi_json_key(json, "system_seconds");
-    mi_json_double(json, process->system_seconds);
+    put_double(json, "user_seconds", process->user_seconds);
+    put_double(json, "system_seconds", process->system_seconds);
     put_uint_or_null(json, "rss_kib", process->rss_known, process->rss_kib);
     put_uint_or_null(json, "peak_rss_kib", process->peak_known,
                      process->peak_rss_kib);
-    mi_json_key(json, "threads");
-    mi_json_uint(json, process->threads);
+    put_uint(json, "threads", process->threads);
     mi_json_end_object(json);
 }
 
@@ -128,14 +153,10 @@ put_context(mi_json *json, const mi_model *model)
     mi_json_key(json, "gc");
     if (model->has_gc) {
         mi_json_begin_object(json);
-        mi_json_key(json, "tracked");
-        mi_json_uint(json, model->gc_tracked);
-        mi_json_key(json, "collected");
-        mi_json_uint(json, model->gc_collected);
-        mi_json_key(json, "collections");
-        mi_json_uint(json, model->gc_collections);
-        mi_json_key(json, "uncollectable");
-        mi_json_uint(json, model->gc_uncollectable);
+        put_uint(json, "tracked", model->gc_tracked);
+        put_uint(json, "collected", model->gc_collected);
+        put_uint(json, "collections", model->gc_collections);
+        put_uint(json, "uncollectable", model->gc_uncollectable);
         mi_json_end_object(json);
     }
     else {
@@ -145,10 +166,8 @@ put_context(mi_json *json, const mi_model *model)
     mi_json_key(json, "imports");
     if (model->has_imports) {
         mi_json_begin_object(json);
-        mi_json_key(json, "imported");
-        mi_json_uint(json, model->imported);
-        mi_json_key(json, "total");
-        mi_json_uint(json, model->total_modules);
+        put_uint(json, "imported", model->imported);
+        put_uint(json, "total", model->total_modules);
         mi_json_key(json, "failed");
         put_strings(json, model->failed_imports, model->n_failed_imports);
         mi_json_end_object(json);
@@ -161,10 +180,8 @@ put_context(mi_json *json, const mi_model *model)
     mi_json_begin_array(json);
     for (size_t i = 0; i < model->n_modules; i++) {
         mi_json_begin_object(json);
-        mi_json_key(json, "id");
-        mi_json_uint(json, model->modules[i].id);
-        mi_json_key(json, "name");
-        mi_json_string(json, model->modules[i].name);
+        put_uint(json, "id", model->modules[i].id);
+        put_string(json, "name", model->modules[i].name);
         mi_json_end_object(json);
     }
     mi_json_end_array(json);
@@ -178,24 +195,17 @@ put_types(mi_json *json, const mi_model *model)
     for (size_t i = 0; i < model->n_types; i++) {
         const mi_model_type *type = &model->types[i];
         mi_json_begin_object(json);
-        mi_json_key(json, "id");
-        mi_json_uint(json, type->id);
-        mi_json_key(json, "name");
-        mi_json_string(json, type->name);
-        mi_json_key(json, "repr");
-        mi_json_string(json, type->repr);
-        mi_json_key(json, "address");
-        mi_json_uint(json, type->address);
-        mi_json_key(json, "flags");
-        mi_json_uint(json, type->flags);
-        mi_json_key(json, "exception");
-        mi_json_bool(json, (type->flags & MI_TYPE_FLAG_EXCEPTION) != 0);
-        mi_json_key(json, "heap");
-        mi_json_bool(json, (type->flags & MI_TYPE_FLAG_HEAP) != 0);
+        put_uint(json, "id", type->id);
+        put_string(json, "name", type->name);
+        put_string(json, "repr", type->repr);
+        put_uint(json, "address", type->address);
+        put_uint(json, "flags", type->flags);
+        put_bool(json, "exception",
+                 (type->flags & MI_TYPE_FLAG_EXCEPTION) != 0);
+        put_bool(json, "heap", (type->flags & MI_TYPE_FLAG_HEAP) != 0);
         mi_json_key(json, "static_attributes");
         put_strings(json, type->static_attributes, type->n_static_attributes);
-        mi_json_key(json, "static_dict_bytes");
-        mi_json_uint(json, type->static_dict_bytes);
+        put_uint(json, "static_dict_bytes", type->static_dict_bytes);
         mi_json_end_object(json);
     }
     mi_json_end_array(json);
@@ -205,10 +215,8 @@ put_types(mi_json *json, const mi_model *model)
 static void
 put_type_identity(mi_json *json, const mi_model_type *type)
 {
-    mi_json_key(json, "type_id");
-    mi_json_uint(json, type->id);
-    mi_json_key(json, "name");
-    mi_json_string(json, type->name);
+    put_uint(json, "type_id", type->id);
+    put_string(json, "name", type->name);
 }
 
 static void
@@ -223,24 +231,17 @@ put_types_table(mi_json *json, const mi_analysis *analysis)
         const mi_model_type_stats *stats = row->stats;
         mi_json_begin_object(json);
         put_type_identity(json, row->type);
-        mi_json_key(json, "bytes");
-        mi_json_uint(json, stats->bytes);
-        mi_json_key(json, "instances");
-        mi_json_uint(json, stats->instances);
-        mi_json_key(json, "average_bytes");
-        mi_json_uint(json, stats->bytes / stats->instances);
-        mi_json_key(json, "immortal");
-        mi_json_uint(json, stats->immortal);
-        mi_json_key(json, "interned");
-        mi_json_uint(json, stats->interned);
+        put_uint(json, "bytes", stats->bytes);
+        put_uint(json, "instances", stats->instances);
+        put_uint(json, "average_bytes", stats->bytes / stats->instances);
+        put_uint(json, "immortal", stats->immortal);
+        put_uint(json, "interned", stats->interned);
         mi_json_key(json, "refcounts");
         put_refcounts(json, stats->refcounts, stats->n_refcounts);
         mi_json_key(json, "addresses");
         put_uints(json, stats->addresses, stats->n_addresses);
-        mi_json_key(json, "dict_instances");
-        mi_json_uint(json, stats->dict_instances);
-        mi_json_key(json, "dict_bytes");
-        mi_json_uint(json, stats->dict_bytes);
+        put_uint(json, "dict_instances", stats->dict_instances);
+        put_uint(json, "dict_bytes", stats->dict_bytes);
         mi_json_key(json, "attribute_names");
         mi_json_begin_compact_array(json);
         for (size_t j = 0; j < stats->n_attribute_names; j++) {
@@ -255,14 +256,10 @@ put_types_table(mi_json *json, const mi_analysis *analysis)
     mi_json_end_array(json);
     mi_json_key(json, "totals");
     mi_json_begin_object(json);
-    mi_json_key(json, "types");
-    mi_json_uint(json, analysis->n_types);
-    mi_json_key(json, "bytes");
-    mi_json_uint(json, analysis->total_bytes);
-    mi_json_key(json, "instances");
-    mi_json_uint(json, analysis->total_instances);
-    mi_json_key(json, "average_bytes");
-    mi_json_uint(json, analysis->total_instances > 0
+    put_uint(json, "types", analysis->n_types);
+    put_uint(json, "bytes", analysis->total_bytes);
+    put_uint(json, "instances", analysis->total_instances);
+    put_uint(json, "average_bytes", analysis->total_instances > 0
                        ? analysis->total_bytes / analysis->total_instances
                        : 0);
     mi_json_end_object(json);
@@ -286,12 +283,9 @@ static void
 put_duplicate(mi_json *json, const mi_model_duplicate *duplicate)
 {
     mi_json_begin_object(json);
-    mi_json_key(json, "repr");
-    mi_json_string(json, duplicate->repr);
-    mi_json_key(json, "size");
-    mi_json_uint(json, duplicate->size);
-    mi_json_key(json, "copies");
-    mi_json_uint(json, duplicate->copies);
+    put_string(json, "repr", duplicate->repr);
+    put_uint(json, "size", duplicate->size);
+    put_uint(json, "copies", duplicate->copies);
     mi_json_key(json, "savable_bytes");
     uint64_t savable;
     uint64_t extra = duplicate->copies > 0 ? duplicate->copies - 1 : 0;
@@ -299,10 +293,8 @@ put_duplicate(mi_json *json, const mi_model_duplicate *duplicate)
         savable = UINT64_MAX;
     }
     mi_json_uint(json, savable);
-    mi_json_key(json, "immortal");
-    mi_json_uint(json, duplicate->immortal);
-    mi_json_key(json, "interned");
-    mi_json_uint(json, duplicate->interned);
+    put_uint(json, "immortal", duplicate->immortal);
+    put_uint(json, "interned", duplicate->interned);
     mi_json_key(json, "refcounts");
     put_refcounts(json, duplicate->refcounts, duplicate->n_refcounts);
     mi_json_key(json, "addresses");
@@ -321,12 +313,9 @@ put_duplicates(mi_json *json, const mi_analysis *analysis)
         const mi_duplicate_summary_row *row = &analysis->duplicate_summary[i];
         mi_json_begin_object(json);
         put_type_identity(json, row->type);
-        mi_json_key(json, "savable_bytes");
-        mi_json_uint(json, row->savable_bytes);
-        mi_json_key(json, "duplicate_instances");
-        mi_json_uint(json, row->duplicate_instances);
-        mi_json_key(json, "values");
-        mi_json_uint(json, row->values);
+        put_uint(json, "savable_bytes", row->savable_bytes);
+        put_uint(json, "duplicate_instances", row->duplicate_instances);
+        put_uint(json, "values", row->values);
         mi_json_key(json, "duplicates");
         mi_json_begin_array(json);
         for (size_t j = 0; j < row->n_duplicates; j++) {
@@ -338,12 +327,9 @@ put_duplicates(mi_json *json, const mi_analysis *analysis)
     mi_json_end_array(json);
     mi_json_key(json, "totals");
     mi_json_begin_object(json);
-    mi_json_key(json, "types");
-    mi_json_uint(json, analysis->n_duplicate_summary);
-    mi_json_key(json, "savable_bytes");
-    mi_json_uint(json, analysis->total_savable_bytes);
-    mi_json_key(json, "duplicate_instances");
-    mi_json_uint(json, analysis->total_duplicate_instances);
+    put_uint(json, "types", analysis->n_duplicate_summary);
+    put_uint(json, "savable_bytes", analysis->total_savable_bytes);
+    put_uint(json, "duplicate_instances", analysis->total_duplicate_instances);
     mi_json_end_object(json);
     mi_json_end_object(json);
 }
@@ -355,10 +341,8 @@ put_missing_slots(mi_json *json, const mi_slots_row *row)
     mi_json_begin_array(json);
     for (size_t j = 0; j < row->n_missing_slots; j++) {
         mi_json_begin_object(json);
-        mi_json_key(json, "name");
-        mi_json_string(json, row->missing_slots[j].name);
-        mi_json_key(json, "instances");
-        mi_json_uint(json, row->missing_slots[j].count);
+        put_string(json, "name", row->missing_slots[j].name);
+        put_uint(json, "instances", row->missing_slots[j].count);
         mi_json_end_object(json);
     }
     mi_json_end_array(json);
@@ -379,15 +363,11 @@ put_slots(mi_json *json, const char *key, const mi_slots_row *rows,
         const mi_slots_row *row = &rows[i];
         mi_json_begin_object(json);
         put_type_identity(json, row->type);
-        mi_json_key(json, "savable_bytes");
-        mi_json_int(json, row->savable_bytes);
-        mi_json_key(json, "dict_bytes");
-        mi_json_uint(json, row->dict_bytes);
-        mi_json_key(json, "reduction");
-        mi_json_double(json, row->reduction);
+        put_int(json, "savable_bytes", row->savable_bytes);
+        put_uint(json, "dict_bytes", row->dict_bytes);
+        put_double(json, "reduction", row->reduction);
         if (instantiated) {
-            mi_json_key(json, "instances");
-            mi_json_uint(json, row->instances);
+            put_uint(json, "instances", row->instances);
         }
         put_missing_slots(json, row);
         mi_json_end_object(json);
@@ -402,15 +382,11 @@ put_slots(mi_json *json, const char *key, const mi_slots_row *rows,
     mi_json_end_array(json);
     mi_json_key(json, "totals");
     mi_json_begin_object(json);
-    mi_json_key(json, "classes");
-    mi_json_uint(json, n);
-    mi_json_key(json, "missing_slots");
-    mi_json_uint(json, missing);
+    put_uint(json, "classes", n);
+    put_uint(json, "missing_slots", missing);
     if (instantiated) {
-        mi_json_key(json, "savable_bytes");
-        mi_json_int(json, savable);
-        mi_json_key(json, "dict_bytes");
-        mi_json_uint(json, dict_bytes);
+        put_int(json, "savable_bytes", savable);
+        put_uint(json, "dict_bytes", dict_bytes);
         mi_json_key(json, "reduction");
         if (dict_bytes > 0) {
             mi_json_double(json, (double)savable / (double)dict_bytes);
@@ -418,8 +394,7 @@ put_slots(mi_json *json, const char *key, const mi_slots_row *rows,
         else {
             mi_json_null(json);
         }
-        mi_json_key(json, "instances");
-        mi_json_uint(json, instances);
+        put_uint(json, "instances", instances);
     }
     mi_json_end_object(json);
     mi_json_end_object(json);
@@ -430,24 +405,15 @@ put_inventory(mi_json *json, const mi_analysis *analysis)
 {
     const mi_model_inventory *inventory = analysis->inventory;
     mi_json_begin_object(json);
-    mi_json_key(json, "scope");
-    mi_json_uint(json, inventory->scope);
-    mi_json_key(json, "objects");
-    mi_json_uint(json, inventory->objects);
-    mi_json_key(json, "bytes");
-    mi_json_uint(json, inventory->bytes);
-    mi_json_key(json, "limit_reached");
-    mi_json_bool(json, inventory->limit_reached);
-    mi_json_key(json, "pending");
-    mi_json_uint(json, inventory->pending);
-    mi_json_key(json, "objects_limit");
-    mi_json_uint(json, inventory->objects_limit);
-    mi_json_key(json, "walk_seconds");
-    mi_json_double(json, inventory->walk_seconds);
-    mi_json_key(json, "python_sizeof_calls");
-    mi_json_uint(json, inventory->python_sizeof_calls);
-    mi_json_key(json, "sizeof_fallbacks");
-    mi_json_uint(json, inventory->sizeof_fallbacks);
+    put_uint(json, "scope", inventory->scope);
+    put_uint(json, "objects", inventory->objects);
+    put_uint(json, "bytes", inventory->bytes);
+    put_bool(json, "limit_reached", inventory->limit_reached);
+    put_uint(json, "pending", inventory->pending);
+    put_uint(json, "objects_limit", inventory->objects_limit);
+    put_double(json, "walk_seconds", inventory->walk_seconds);
+    put_uint(json, "python_sizeof_calls", inventory->python_sizeof_calls);
+    put_uint(json, "sizeof_fallbacks", inventory->sizeof_fallbacks);
     mi_json_key(json, "duplicate_type_ids");
     put_uints(json, inventory->duplicate_type_ids,
               inventory->n_duplicate_type_ids);
@@ -514,10 +480,8 @@ put_amount(mi_json *json, const char *key, bool known, uint64_t objects,
         return;
     }
     mi_json_begin_object(json);
-    mi_json_key(json, "objects");
-    mi_json_uint(json, objects);
-    mi_json_key(json, "bytes");
-    mi_json_uint(json, bytes);
+    put_uint(json, "objects", objects);
+    put_uint(json, "bytes", bytes);
     mi_json_end_object(json);
 }
 
@@ -525,12 +489,9 @@ static void
 put_import_node(mi_json *json, const mi_import_node *node, size_t index)
 {
     mi_json_begin_object(json);
-    mi_json_key(json, "index");
-    mi_json_uint(json, index);
-    mi_json_key(json, "module_id");
-    mi_json_uint(json, node->module_id);
-    mi_json_key(json, "name");
-    mi_json_string(json, node->name);
+    put_uint(json, "index", index);
+    put_uint(json, "module_id", node->module_id);
+    put_string(json, "name", node->name);
     mi_json_key(json, "parent");
     if (node->parent == MI_IMPORT_NO_PARENT) {
         mi_json_null(json);
@@ -538,28 +499,18 @@ put_import_node(mi_json *json, const mi_import_node *node, size_t index)
     else {
         mi_json_uint(json, node->parent);
     }
-    mi_json_key(json, "parent_id");
-    mi_json_uint(json, node->parent_id);
-    mi_json_key(json, "parent_unfinished");
-    mi_json_bool(json, node->parent_unfinished);
-    mi_json_key(json, "depth");
-    mi_json_uint(json, node->depth);
+    put_uint(json, "parent_id", node->parent_id);
+    put_bool(json, "parent_unfinished", node->parent_unfinished);
+    put_uint(json, "depth", node->depth);
     mi_json_key(json, "children");
     put_indexes(json, node->children, node->n_children);
-    mi_json_key(json, "thread_id");
-    mi_json_uint(json, node->thread_id);
-    mi_json_key(json, "started");
-    mi_json_double(json, node->started);
-    mi_json_key(json, "find_seconds");
-    mi_json_double(json, node->find_seconds);
-    mi_json_key(json, "total_seconds");
-    mi_json_double(json, node->total_seconds);
-    mi_json_key(json, "self_seconds");
-    mi_json_double(json, node->self_seconds);
-    mi_json_key(json, "status");
-    mi_json_string(json, status_name(node->status));
-    mi_json_key(json, "error");
-    mi_json_string(json, node->error);
+    put_uint(json, "thread_id", node->thread_id);
+    put_double(json, "started", node->started);
+    put_double(json, "find_seconds", node->find_seconds);
+    put_double(json, "total_seconds", node->total_seconds);
+    put_double(json, "self_seconds", node->self_seconds);
+    put_string(json, "status", status_name(node->status));
+    put_string(json, "error", node->error);
     put_amount(json, "walked", true, node->walked_objects,
                node->walked_bytes);
     put_amount(json, "retained", node->has_retained, node->retained_objects,
@@ -580,8 +531,7 @@ put_import_tree(mi_json *json, const mi_model *model,
         return;
     }
     mi_json_begin_object(json);
-    mi_json_key(json, "self_is");
-    mi_json_string(json, tree->retained ? "retained" : "walked");
+    put_string(json, "self_is", tree->retained ? "retained" : "walked");
     mi_json_key(json, "nodes");
     mi_json_begin_array(json);
     for (size_t i = 0; i < tree->n_nodes; i++) {
@@ -597,14 +547,10 @@ put_import_tree(mi_json *json, const mi_model *model,
 
     mi_json_key(json, "totals");
     mi_json_begin_object(json);
-    mi_json_key(json, "imports");
-    mi_json_uint(json, tree->n_nodes);
-    mi_json_key(json, "failed");
-    mi_json_uint(json, tree->n_failed);
-    mi_json_key(json, "not_found");
-    mi_json_uint(json, tree->n_not_found);
-    mi_json_key(json, "import_seconds");
-    mi_json_double(json, tree->import_seconds);
+    put_uint(json, "imports", tree->n_nodes);
+    put_uint(json, "failed", tree->n_failed);
+    put_uint(json, "not_found", tree->n_not_found);
+    put_double(json, "import_seconds", tree->import_seconds);
     put_amount(json, "self", true, tree->self_objects, tree->self_bytes);
     mi_json_end_object(json);
 
@@ -621,12 +567,9 @@ put_import_tree(mi_json *json, const mi_model *model,
     for (size_t i = 0; i < model->n_retained; i++) {
         const mi_model_retained *retained = &model->retained[i];
         mi_json_begin_object(json);
-        mi_json_key(json, "scope");
-        mi_json_uint(json, retained->scope);
-        mi_json_key(json, "objects");
-        mi_json_uint(json, retained->objects);
-        mi_json_key(json, "bytes");
-        mi_json_uint(json, retained->bytes);
+        put_uint(json, "scope", retained->scope);
+        put_uint(json, "objects", retained->objects);
+        put_uint(json, "bytes", retained->bytes);
         mi_json_end_object(json);
     }
     mi_json_end_array(json);
