@@ -5,21 +5,7 @@
 
 #include "../records.h"
 #include "id_map.h"
-
-/* Sums and products saturate rather than wrap: a hostile recording can
-   make them absurd, never wrong in sign. */
-static uint64_t
-add_saturated(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t
-multiply_saturated(uint64_t a, uint64_t b)
-{
-    uint64_t product;
-    return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
-}
+#include "saturating.h"
 
 /* ---- Sorting ----
 
@@ -218,9 +204,9 @@ build_types(const mi_model *model, mi_analysis *analysis)
             continue;
         }
         analysis->types[analysis->n_types++] = (mi_type_row){type, stats};
-        analysis->total_bytes = add_saturated(analysis->total_bytes,
+        analysis->total_bytes = mi_add_saturated(analysis->total_bytes,
                                               stats->bytes);
-        analysis->total_instances = add_saturated(analysis->total_instances,
+        analysis->total_instances = mi_add_saturated(analysis->total_instances,
                                                   stats->instances);
     }
     return sort_by(analysis->types, analysis->n_types, sizeof(mi_type_row),
@@ -264,7 +250,7 @@ build_uninstantiated(const mi_model *model, mi_analysis *analysis)
 static uint64_t
 duplicate_savable(const mi_model_duplicate *duplicate)
 {
-    return multiply_saturated(duplicate->size,
+    return mi_multiply_saturated(duplicate->size,
                               duplicate->copies > 0 ? duplicate->copies - 1
                                                     : 0);
 }
@@ -352,9 +338,9 @@ build_duplicates(const mi_model *model, mi_analysis *analysis)
         size_t at;
         mi_id_map_get(&rows, type->id, &at);
         mi_duplicate_summary_row *row = &analysis->duplicate_summary[at];
-        row->savable_bytes = add_saturated(row->savable_bytes,
+        row->savable_bytes = mi_add_saturated(row->savable_bytes,
                                            duplicate_savable(duplicate));
-        row->duplicate_instances = add_saturated(
+        row->duplicate_instances = mi_add_saturated(
             row->duplicate_instances,
             duplicate->copies > 0 ? duplicate->copies - 1 : 0);
         row->values++;
@@ -384,9 +370,9 @@ build_duplicates(const mi_model *model, mi_analysis *analysis)
                     sizeof(mi_model_duplicate *), duplicate_key) < 0) {
             goto done;
         }
-        analysis->total_savable_bytes = add_saturated(
+        analysis->total_savable_bytes = mi_add_saturated(
             analysis->total_savable_bytes, row->savable_bytes);
-        analysis->total_duplicate_instances = add_saturated(
+        analysis->total_duplicate_instances = mi_add_saturated(
             analysis->total_duplicate_instances, row->duplicate_instances);
     }
     if (sort_by(analysis->duplicate_summary, analysis->n_duplicate_summary,
@@ -463,8 +449,8 @@ static bool
 savings(uint64_t dict_bytes, uint64_t slots, uint64_t objects,
         int64_t *savable)
 {
-    uint64_t cost = multiply_saturated(
-        multiply_saturated(slots, MI_SLOT_SIZE), objects);
+    uint64_t cost = mi_multiply_saturated(
+        mi_multiply_saturated(slots, MI_SLOT_SIZE), objects);
     if (cost >= dict_bytes) {
         return false;
     }

@@ -4,19 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sums and products saturate, as analysis.c's do. */
-static uint64_t
-add_saturated(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t
-multiply_saturated(uint64_t a, uint64_t b)
-{
-    uint64_t product;
-    return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
-}
+#include "saturating.h"
 
 static int
 compare_u64_descending(uint64_t a, uint64_t b)
@@ -91,8 +79,8 @@ build_types(mi_import_summary *s, const mi_model *model)
             continue;
         }
         s->types[s->n_types++] = (mi_type_row){type, stats};
-        s->total_bytes = add_saturated(s->total_bytes, stats->bytes);
-        s->total_instances = add_saturated(s->total_instances,
+        s->total_bytes = mi_add_saturated(s->total_bytes, stats->bytes);
+        s->total_instances = mi_add_saturated(s->total_instances,
                                            stats->instances);
     }
     if (s->n_types > 1) {
@@ -106,7 +94,7 @@ build_types(mi_import_summary *s, const mi_model *model)
 static uint64_t
 duplicate_savable(const mi_model_duplicate *d)
 {
-    return multiply_saturated(d->size, d->copies > 0 ? d->copies - 1 : 0);
+    return mi_multiply_saturated(d->size, d->copies > 0 ? d->copies - 1 : 0);
 }
 
 /* analysis.c's order of the values of one type. */
@@ -171,9 +159,9 @@ build_duplicates(mi_import_summary *s, const mi_model *model)
         mi_id_map_get(&rows, type->id, &at);
         mi_summary_duplicates *row = &s->duplicates[at];
         row->values++;
-        row->duplicate_instances = add_saturated(
+        row->duplicate_instances = mi_add_saturated(
             row->duplicate_instances, d->copies > 0 ? d->copies - 1 : 0);
-        row->savable_bytes = add_saturated(row->savable_bytes,
+        row->savable_bytes = mi_add_saturated(row->savable_bytes,
                                            duplicate_savable(d));
         if (row->first == NULL || compare_duplicates(d, row->first) < 0) {
             row->first = d;
@@ -323,8 +311,8 @@ build_lacking_slots(mi_import_summary *s)
         }
         /* analysis.c's savings: slots cost MI_SLOT_SIZE each, per
            instance; a row only when they cost less than the dicts. */
-        uint64_t cost = multiply_saturated(
-            multiply_saturated(row->n_missing_slots, MI_SLOT_SIZE),
+        uint64_t cost = mi_multiply_saturated(
+            mi_multiply_saturated(row->n_missing_slots, MI_SLOT_SIZE),
             row->instances);
         if (cost >= row->dict_bytes) {
             continue;
