@@ -33,34 +33,9 @@ typedef struct {
     uint64_t last_objects;
 } native_state;
 
+/* The ids not to enter (id() of the tool's own objects). */
 static int
-configure_duplicate_types(mi_walk *walk, PyObject *duplicate_types)
-{
-    Py_ssize_t n = PyTuple_GET_SIZE(duplicate_types);
-    if (n > MI_MAX_DUPLICATE_TYPES) {
-        PyErr_Format(PyExc_ValueError,
-                     "at most %d duplicate types", MI_MAX_DUPLICATE_TYPES);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *type = PyTuple_GET_ITEM(duplicate_types, i);
-        if (!PyType_Check(type)
-            || !mi_value_type_supported((PyTypeObject *)type)) {
-            PyErr_Format(PyExc_ValueError,
-                         "cannot detect duplicates of %R: the supported "
-                         "types are str, bytes, bytearray, int, float, "
-                         "complex, tuple, frozenset, set, list and dict",
-                         type);
-            return -1;
-        }
-        walk->duplicate_types[walk->n_duplicate_types++] =
-            (PyTypeObject *)type;
-    }
-    return 0;
-}
-
-static int
-configure_skipping(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types)
+configure_skipped_ids(mi_walk *walk, PyObject *skip_ids)
 {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(skip_ids); i++) {
         void *address = PyLong_AsVoidPtr(PyTuple_GET_ITEM(skip_ids, i));
@@ -71,20 +46,6 @@ configure_skipping(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types)
             return -1;
         }
     }
-    Py_ssize_t n = PyTuple_GET_SIZE(skip_types);
-    if (n > MI_MAX_SKIP_TYPES) {
-        PyErr_Format(PyExc_ValueError, "at most %d types to skip",
-                     MI_MAX_SKIP_TYPES);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *type = PyTuple_GET_ITEM(skip_types, i);
-        if (!PyType_Check(type)) {
-            PyErr_Format(PyExc_TypeError, "not a type: %R", type);
-            return -1;
-        }
-        walk->skip_types[walk->n_skip_types++] = (PyTypeObject *)type;
-    }
     return 0;
 }
 
@@ -94,8 +55,11 @@ static int
 configure_walk(mi_walk *walk, PyObject *skip_ids, PyObject *skip_types,
                PyObject *duplicate_types)
 {
-    if (configure_duplicate_types(walk, duplicate_types) < 0
-        || configure_skipping(walk, skip_ids, skip_types) < 0) {
+    if (mi_walk_check_types(skip_types, duplicate_types) < 0) {
+        return -1;
+    }
+    mi_walk_set_types(walk, skip_types, duplicate_types);
+    if (configure_skipped_ids(walk, skip_ids) < 0) {
         return -1;
     }
     if (mi_walk_skip(walk, skip_ids) < 0 || mi_walk_skip(walk, skip_types) < 0

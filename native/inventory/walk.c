@@ -62,6 +62,57 @@ mi_walk_skip(mi_walk *walk, const void *address)
     return 0;
 }
 
+int
+mi_walk_check_types(PyObject *skip_types, PyObject *duplicate_types)
+{
+    if (PyTuple_GET_SIZE(skip_types) > MI_MAX_SKIP_TYPES) {
+        PyErr_Format(PyExc_ValueError, "at most %d types to skip",
+                     MI_MAX_SKIP_TYPES);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(skip_types); i++) {
+        PyObject *type = PyTuple_GET_ITEM(skip_types, i);
+        if (!PyType_Check(type)) {
+            PyErr_Format(PyExc_TypeError, "not a type: %R", type);
+            return -1;
+        }
+    }
+    if (PyTuple_GET_SIZE(duplicate_types) > MI_MAX_DUPLICATE_TYPES) {
+        PyErr_Format(PyExc_ValueError, "at most %d duplicate types",
+                     MI_MAX_DUPLICATE_TYPES);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(duplicate_types); i++) {
+        PyObject *type = PyTuple_GET_ITEM(duplicate_types, i);
+        if (!PyType_Check(type)
+            || !mi_value_type_supported((PyTypeObject *)type)) {
+            PyErr_Format(PyExc_ValueError,
+                         "cannot detect duplicates of %R: the supported "
+                         "types are str, bytes, bytearray, int, float, "
+                         "complex, tuple, frozenset, set, list and dict",
+                         type);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+mi_walk_set_types(mi_walk *walk, PyObject *skip_types,
+                  PyObject *duplicate_types)
+{
+    walk->n_skip_types = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(skip_types); i++) {
+        walk->skip_types[walk->n_skip_types++] =
+            (PyTypeObject *)PyTuple_GET_ITEM(skip_types, i);
+    }
+    walk->n_duplicate_types = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(duplicate_types); i++) {
+        walk->duplicate_types[walk->n_duplicate_types++] =
+            (PyTypeObject *)PyTuple_GET_ITEM(duplicate_types, i);
+    }
+}
+
 static int
 enqueue(PyObject *object, void *arg)
 {

@@ -111,6 +111,15 @@ void mi_walk_free(mi_walk *walk);
 
 /* Before the walk: an address never to enter or count. */
 int mi_walk_skip(mi_walk *walk, const void *address);
+/* Checks the type arguments of a walk: tuples of at most
+   MI_MAX_SKIP_TYPES types (whose instances the walk leaves alone) and
+   MI_MAX_DUPLICATE_TYPES types whose duplicates it looks for (only those
+   value_equality.h compares). Returns 0, or -1 with an exception set. */
+int mi_walk_check_types(PyObject *skip_types, PyObject *duplicate_types);
+/* Before the walk: the types of tuples that mi_walk_check_types passed
+   (borrowed: the tuples must outlive the walk). */
+void mi_walk_set_types(mi_walk *walk, PyObject *skip_types,
+                       PyObject *duplicate_types);
 /* Before the roots: makes the walk incremental (see above). */
 void mi_walk_set_incremental(mi_walk *walk, mi_owner_map *owners,
                              uint32_t owner);

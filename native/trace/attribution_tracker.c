@@ -3,7 +3,6 @@
 #include "attribution_tracker.h"
 
 #include "../inventory/result.h"
-#include "../inventory/value_equality.h"
 #include "../inventory/walk.h"
 #include "../module_types.h"
 #include "../records.h"
@@ -94,41 +93,6 @@ read_skip_ids(attribution_tracker *self)
     return 0;
 }
 
-static int
-check_types(PyObject *skip_types, PyObject *duplicate_types)
-{
-    if (PyTuple_GET_SIZE(skip_types) > MI_MAX_SKIP_TYPES) {
-        PyErr_Format(PyExc_ValueError, "at most %d types to skip",
-                     MI_MAX_SKIP_TYPES);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(skip_types); i++) {
-        PyObject *type = PyTuple_GET_ITEM(skip_types, i);
-        if (!PyType_Check(type)) {
-            PyErr_Format(PyExc_TypeError, "not a type: %R", type);
-            return -1;
-        }
-    }
-    if (PyTuple_GET_SIZE(duplicate_types) > MI_MAX_DUPLICATE_TYPES) {
-        PyErr_Format(PyExc_ValueError, "at most %d duplicate types",
-                     MI_MAX_DUPLICATE_TYPES);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(duplicate_types); i++) {
-        PyObject *type = PyTuple_GET_ITEM(duplicate_types, i);
-        if (!PyType_Check(type)
-            || !mi_value_type_supported((PyTypeObject *)type)) {
-            PyErr_Format(PyExc_ValueError,
-                         "cannot detect duplicates of %R: the supported "
-                         "types are str, bytes, bytearray, int, float, "
-                         "complex, tuple, frozenset, set, list and dict",
-                         type);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A walk set up with the tracker's rules; `also_skip` (or NULL) is one
    more object not to enter (the writer, the roots tuple). Returns 0, or
    -1 with an exception set and the walk freed. */
@@ -139,15 +103,7 @@ prepare_walk(attribution_tracker *self, mi_walk *walk, size_t expected,
     if (mi_walk_init(walk, expected) < 0) {
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->skip_types); i++) {
-        walk->skip_types[walk->n_skip_types++] =
-            (PyTypeObject *)PyTuple_GET_ITEM(self->skip_types, i);
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->duplicate_types);
-         i++) {
-        walk->duplicate_types[walk->n_duplicate_types++] =
-            (PyTypeObject *)PyTuple_GET_ITEM(self->duplicate_types, i);
-    }
+    mi_walk_set_types(walk, self->skip_types, self->duplicate_types);
     /* The argument tuples are the caller's, not the heap's. */
     PyObject *own[] = {self->skip_ids, self->skip_types,
                        self->duplicate_types, roots, (PyObject *)self,
@@ -233,7 +189,7 @@ attribution_tracker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                                      &PyTuple_Type, &duplicate_types)) {
         return NULL;
     }
-    if (check_types(skip_types, duplicate_types) < 0) {
+    if (mi_walk_check_types(skip_types, duplicate_types) < 0) {
         return NULL;
     }
     self = (attribution_tracker *)type->tp_alloc(type, 0);
