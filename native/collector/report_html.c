@@ -59,23 +59,6 @@ decode_char(const unsigned char *s, size_t len, uint32_t *cp)
     return mi_utf8_decode(s, len, cp, NULL);
 }
 
-/* Characters HTML5 calls parse errors in text (controls other than tab
-   and newline, noncharacters) are shown as U+FFFD too. */
-static bool
-displayable(uint32_t cp)
-{
-    if (cp < 0x20) {
-        return cp == '\t' || cp == '\n';
-    }
-    if (cp >= 0x7F && cp <= 0x9F) {
-        return false;
-    }
-    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu) {
-        return false;
-    }
-    return cp != 0xFFFD;    /* written as REPLACEMENT below anyway */
-}
-
 /* Bytes of text that go out as they are: printable ASCII and the tab,
    but for the characters HTML escapes. The newline is not one of them
    (it may become <br>). */
@@ -149,7 +132,8 @@ put_escaped_n(mi_out *out, const char *s, size_t len, size_t max_chars,
         case '\'': replacement = "&#x27;"; break;
         case '\n': replacement = breaks ? "<br>" : NULL; break;
         default:
-            replacement = displayable(cp) ? NULL : REPLACEMENT;
+            replacement = mi_utf8_html_displayable(cp) ? NULL
+                                                       : REPLACEMENT;
         }
         if (replacement != NULL) {
             /* Copy what came before in one write, then the entity. */

@@ -50,24 +50,6 @@ static const char *const PALETTE[] = {
 
 /* ---- Text: UTF-8 checked, HTML-escaped ---- */
 
-/* Characters HTML calls parse errors in text (controls other than tab
-   and newline, noncharacters) are shown as U+FFFD, as ill-formed bytes
-   are. */
-static bool
-displayable(uint32_t cp)
-{
-    if (cp < 0x20) {
-        return cp == '\t' || cp == '\n';
-    }
-    if (cp >= 0x7F && cp <= 0x9F) {
-        return false;
-    }
-    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu) {
-        return false;
-    }
-    return cp != 0xFFFD;
-}
-
 /* Writes at most `max_chars` characters of s[0:len], escaped. */
 static void
 put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars)
@@ -91,7 +73,8 @@ put_escaped_n(FILE *out, const char *s, size_t len, size_t max_chars)
         case '"': replacement = "&quot;"; break;
         case '\'': replacement = "&#x27;"; break;
         default:
-            replacement = displayable(cp) ? NULL : MI_UTF8_REPLACEMENT;
+            replacement = mi_utf8_html_displayable(cp)
+                          ? NULL : MI_UTF8_REPLACEMENT;
         }
         if (replacement != NULL) {
             fwrite(p + run, 1, i - run, out);

@@ -105,3 +105,18 @@ mi_utf8_write(FILE *out, const char *s)
     }
     return ferror(out) ? -1 : 0;
 }
+
+bool
+mi_utf8_html_displayable(uint32_t cp)
+{
+    if (cp < 0x20) {
+        return cp == '\t' || cp == '\n';
+    }
+    if (cp >= 0x7F && cp <= 0x9F) {
+        return false;
+    }
+    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu) {
+        return false;
+    }
+    return cp != 0xFFFD;
+}

@@ -27,6 +27,12 @@ size_t mi_utf8_decode(const unsigned char *s, size_t len,
 /* The number of characters of `s` (ill-formed subparts count one). */
 size_t mi_utf8_length(const char *s);
 
+/* Whether HTML text may hold the character: not one that HTML calls a
+   parse error in text (controls other than tab and newline,
+   noncharacters), nor U+FFFD itself (the reports write their own). The
+   HTML reports show the others as U+FFFD, as ill-formed bytes. */
+bool mi_utf8_html_displayable(uint32_t code_point);
+
 /* Writes `s` to `out`, ill-formed subparts as U+FFFD. Returns 0, or -1
    when the stream reports an error. */
 int mi_utf8_write(FILE *out, const char *s);
