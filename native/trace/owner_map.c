@@ -1,5 +1,6 @@
 #include "owner_map.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,13 +169,17 @@ grow(mi_owner_map *map)
     return 0;
 }
 
-int
-mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
+/* Adds `key` for `owner` unless it is there: returns 1. When it is there,
+   returns 0, and gives it to `owner` when `replace`. -1 when out of
+   memory. */
+static inline int
+put(mi_owner_map *map, uintptr_t key, uint32_t owner, bool replace)
 {
-    uintptr_t key = (uintptr_t)address;
     size_t i = find(map, key);
     if (map->slots[i].key == key) {
-        map->slots[i].owner = owner;
+        if (replace) {
+            map->slots[i].owner = owner;
+        }
         return 0;
     }
     if (too_full(map->count + 1, map->mask + 1)) {
@@ -189,6 +194,12 @@ mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
     map->count++;
     filter_add(map, key);
     return 1;
+}
+
+int
+mi_owner_map_insert(mi_owner_map *map, const void *address, uint32_t owner)
+{
+    return put(map, (uintptr_t)address, owner, true);
 }
 
 void
@@ -203,23 +214,7 @@ mi_owner_map_prefetch(const mi_owner_map *map, const void *address)
 int
 mi_owner_map_claim(mi_owner_map *map, const void *address, uint32_t owner)
 {
-    uintptr_t key = (uintptr_t)address;
-    size_t i = find(map, key);
-    if (map->slots[i].key == key) {
-        return 0;
-    }
-    if (too_full(map->count + 1, map->mask + 1)) {
-        if (grow(map) < 0) {
-            return -1;
-        }
-        i = find(map, key);
-    }
-    map->slots[i].key = key;
-    map->slots[i].owner = owner;
-    set_mark(map, i, 0);
-    map->count++;
-    filter_add(map, key);
-    return 1;
+    return put(map, (uintptr_t)address, owner, false);
 }
 
 int
