@@ -9,6 +9,7 @@
 #include "../stream/record_packer.h"
 #include "../stream/record_writer.h"
 #include "free_hook.h"
+#include "module_scan.h"
 #include "object_block.h"
 #include "owner_map.h"
 #include "record_batch.h"
@@ -57,6 +58,7 @@ typedef struct {
     size_t n_skip_addresses;
     mi_type_ids type_ids;       /* the TYPE records sent */
     mi_record_batch batch;
+    mi_module_scan module_scan;  /* sys.modules as the last walk saw it */
     int busy;                   /* in a walk or its results */
 } attribution_tracker;
 
@@ -125,39 +127,39 @@ error:
     return -1;
 }
 
+static int
+add_root(PyObject *object, void *walk)
+{
+    return mi_walk_add_root(walk, object);
+}
+
 /* The values of the dict `modules` as roots, but those whose key (an
    exact str) is in the set `importing`: the modules of sys.modules that
    no walk owns yet (an incremental walk does not enter what is owned),
-   imports in progress apart. No Python code runs: the keys are exact
-   str, whose hash and comparison are C. */
+   imports in progress apart. With a `scan` (incremental walks), only those
+   new since its last walk (module_scan.h); all of them otherwise. */
 static int
-add_module_roots(mi_walk *walk, PyObject *modules, PyObject *importing)
+add_module_roots(mi_walk *walk, PyObject *modules, PyObject *importing,
+                 mi_module_scan *scan)
 {
-    Py_ssize_t position = 0;
-    PyObject *name, *module;
-    while (PyDict_Next(modules, &position, &name, &module)) {
-        if (importing != NULL && PyUnicode_CheckExact(name)) {
-            int in_progress = PySet_Contains(importing, name);
-            if (in_progress < 0) {
-                return -1;
-            }
-            if (in_progress) {
-                continue;
-            }
-        }
-        if (mi_walk_add_root(walk, module) < 0) {
-            return -1;
-        }
+    if (scan != NULL) {
+        return mi_module_scan_new(scan, modules, importing, add_root, walk);
     }
-    return 0;
+    mi_module_scan everything;
+    mi_module_scan_init(&everything);
+    int status = mi_module_scan_new(&everything, modules, importing,
+                                    add_root, walk);
+    mi_module_scan_free(&everything);
+    return status;
 }
 
 /* Adds the roots and runs the walk. 0, or -1 with an exception set. */
 static int
 run_walk(mi_walk *walk, PyObject *roots, PyObject *modules,
-         PyObject *importing)
+         PyObject *importing, mi_module_scan *scan)
 {
-    if (modules != NULL && add_module_roots(walk, modules, importing) < 0) {
+    if (modules != NULL
+        && add_module_roots(walk, modules, importing, scan) < 0) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(roots); i++) {
@@ -201,6 +203,7 @@ attribution_tracker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->duplicate_types = Py_NewRef(duplicate_types);
     mi_type_ids_init(&self->type_ids);
     mi_record_batch_init(&self->batch);
+    mi_module_scan_init(&self->module_scan);
     if (read_skip_ids(self) < 0) {
         goto error;
     }
@@ -231,6 +234,7 @@ attribution_tracker_stop(attribution_tracker *self)
     mi_owner_map_free(&self->owners);
     mi_type_ids_free(&self->type_ids);
     mi_record_batch_free(&self->batch);
+    mi_module_scan_free(&self->module_scan);
 }
 
 /* 0 when the tracker can walk; -1 with an exception set otherwise. */
@@ -330,7 +334,10 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
         mi_walk_set_accounting(&walk, &self->owners);
     }
     double started = monotonic_seconds();
-    if (run_walk(&walk, call->roots, call->modules, call->importing) < 0) {
+    mi_module_scan *scan = call->mode == MI_WALK_INCREMENTAL
+        ? &self->module_scan : NULL;
+    if (run_walk(&walk, call->roots, call->modules, call->importing,
+                 scan) < 0) {
         goto cleanup;
     }
     double walked = monotonic_seconds();
@@ -450,8 +457,9 @@ PyDoc_STRVAR(attribution_tracker_attribute_records_doc,
 "attribute_records(owner, roots, writer, objects_limit=0, before=(),\n"
 "                  modules=None, importing=None)\n"
 "    -> tuple[int, float, float]\n\n"
-"attribute() from `roots` and the values of the dict `modules` (but\n"
-"those whose key is in the frozenset `importing`), its findings packed\n"
+"attribute() from `roots` and the values of the dict `modules` that the\n"
+"last call did not see (new keys, new values under old keys; not those\n"
+"whose key is in the frozenset `importing`), its findings packed\n"
 "for `writer` (a RecordWriter) as the\n"
 "INVENTORY of scope `owner` and its records (TYPE records first, for the\n"
 "types not sent yet), after the records of the tuple `before`; or not\n"

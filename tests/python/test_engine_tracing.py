@@ -837,6 +837,52 @@ def test_records_packed_in_c_are_those_of_python(
     assert reprs[cut] == 2
 
 
+def test_module_roots_are_the_entries_new_since_the_last_walk(
+        tracker: _native.AttributionTracker) -> None:
+    """An incremental walk looks only at the entries of `modules` that the
+    last one did not see (module_scan.c): new keys, a new value under an
+    old key, entries skipped while importing, and all of them again once
+    the dict was resized. Each must still become a root."""
+    def fresh(label: str) -> list[str]:
+        return [f'mi-scan-{label}-{os.getpid()}-{next(_serial)}']
+
+    def walk(owner: int, modules: dict[str, object],
+             importing: frozenset[str] = frozenset()) -> None:
+        tracker.attribute_records(owner, (), None, 0, (), modules,
+                                  importing)
+
+    first, replaced = fresh('first'), fresh('replaced')
+    modules: dict[str, object] = {'a': first, 'b': replaced}
+    walk(1, modules)
+    assert tracker.owner_of(first) == tracker.owner_of(replaced) == 1
+    assert tracker.owner_of(first[0]) == 1
+    # A new value under an old key, and a new key.
+    replacement, added = fresh('replacement'), fresh('added')
+    modules['b'] = replacement
+    modules['c'] = added
+    walk(2, modules)
+    assert tracker.owner_of(replacement) == tracker.owner_of(added) == 2
+    # An import in progress is left to a later walk.
+    in_progress = fresh('in-progress')
+    modules['d'] = in_progress
+    walk(3, modules, frozenset({'d'}))
+    assert tracker.owner_of(in_progress) is None
+    walk(4, modules)
+    assert tracker.owner_of(in_progress) == 4
+    # Enough keys at once to resize the dict: every new one is a root.
+    many = {f'm{i}': fresh(f'many-{i}') for i in range(200)}
+    modules.update(many)
+    del modules['a']
+    modules['a'] = late = fresh('late')
+    walk(5, modules)
+    assert all(tracker.owner_of(value) == 5 for value in many.values())
+    assert tracker.owner_of(late) == 5
+    # Another dict is read from its start.
+    other = {'b': fresh('other-b')}
+    walk(6, other)
+    assert tracker.owner_of(other['b']) == 6
+
+
 def test_records_need_a_writer(tracker: _native.AttributionTracker) -> None:
     with pytest.raises(TypeError, match='RecordWriter'):
         tracker.attribute_records(1, (), 'path')  # type: ignore[arg-type]
