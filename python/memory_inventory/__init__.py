@@ -4,23 +4,51 @@ A C rewrite of Charly Coste's pure-Python memory_inventory: the walk, the
 sizes and the duplicate detection run in C, without running Python code
 and without creating or changing anything in the measured heap."""
 
-from collections.abc import Iterable
+from __future__ import annotations
 
-from .engine import (
+from .walk_options import (
     DEFAULT_DUPLICATE_TYPES,
     SUPPORTED_DUPLICATE_TYPES,
-    inventory,
 )
-from .model import (
-    ClassLackingSlots,
-    DuplicateSummary,
-    DuplicateValue,
-    GCStats,
-    Inventory,
-    ProcessStats,
-    TypeStats,
-)
-from .slots import SLOT_SIZE
+
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .engine import inventory
+    from .model import (
+        ClassLackingSlots,
+        DuplicateSummary,
+        DuplicateValue,
+        GCStats,
+        Inventory,
+        ProcessStats,
+        TypeStats,
+    )
+    from .slots import SLOT_SIZE
+
+# Imported on first use: `python -m memory_inventory.trace` and the Tracer
+# need none of them, and every module imported before the traced program
+# (dataclasses, inspect, typing, ... for the model) would be missing from
+# its import tree.
+_LAZY = {
+    'inventory': 'engine', 'SLOT_SIZE': 'slots',
+    **dict.fromkeys(('ClassLackingSlots', 'DuplicateSummary',
+                     'DuplicateValue', 'GCStats', 'Inventory',
+                     'ProcessStats', 'TypeStats'), 'model'),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute "
+                             f"{name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f'.{module}', __name__), name)
+    globals()[name] = value
+    return value
 
 
 def main(

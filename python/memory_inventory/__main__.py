@@ -11,9 +11,9 @@ import importlib
 import os
 import sys
 
-from .engine import MAX_OBJECTS_LIMIT
 from .pipeline import SaveDir, default_save_dir, expand_save_dir, run_pipeline
 from .stdlib import ImportReport, import_all_stdlib_modules
+from .walk_options import MAX_OBJECTS_LIMIT
 
 
 def _parser() -> argparse.ArgumentParser:

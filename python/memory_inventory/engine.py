@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import cast
 
-from . import _native, model
+from . import _native
 from .model import (
     DuplicateSummary,
     DuplicateValue,
@@ -20,36 +20,20 @@ from .model import (
 from .naming import _type_module, qual_name
 from .process import gc_stats, process_stats
 from .slots import instantiated_classes_lacking_slots
-
-DEFAULT_DUPLICATE_TYPES: frozenset[type] = frozenset(
-    {bytes, complex, float, frozenset, int, str, tuple}
+from .walk_options import (
+    DEFAULT_DUPLICATE_TYPES,
+    check_walk_options,
+    own_object_ids,
+    own_types,
 )
-"""The types whose equal instances are reported, as in the original."""
 
-SUPPORTED_DUPLICATE_TYPES: frozenset[type] = DEFAULT_DUPLICATE_TYPES | {
-    bytearray, dict, list, set,
-}
-
-_OWN_TYPES: tuple[type, ...] = tuple(
-    cls for cls in vars(model).values()
-    if isinstance(cls, type) and cls.__module__ == model.__name__
-)
+_OWN_TYPES: tuple[type, ...] = own_types()
+_own_object_ids = own_object_ids
 
 
 # What _native.inventory() needs to return the rows as the model's named
 # tuples, already sorted and totalled (shape_inventory's work, in C).
 _SHAPING: _native.Shaping = (TypeStats, DuplicateValue, _type_module)
-
-
-def _own_object_ids() -> tuple[int, ...]:
-    """The modules of this package and their namespaces: what only they
-    reach is the tool's, not the program's."""
-    ids = []
-    for name, module in list(sys.modules.items()):
-        if name == __package__ or name.startswith(f'{__package__}.'):
-            ids.append(id(module))
-            ids.append(id(vars(module)))
-    return tuple(ids)
 
 
 def _break_ties_by_name(types: list[TypeStats]) -> tuple[TypeStats, ...]:
@@ -102,25 +86,6 @@ def _duplicate_summary(
     summary.sort(key=lambda s: (-s.savable_bytes, -s.duplicate_instances,
                                 s.name))
     return tuple(summary)
-
-
-#: The walks count objects in 64 bits.
-MAX_OBJECTS_LIMIT = 2 ** 64 - 1
-
-
-def check_walk_options(duplicate_types: Iterable[type],
-                       objects_limit: int) -> frozenset[type]:
-    """The duplicate types as a set, once checked; ValueError for a type
-    the engine cannot compare or a negative objects_limit."""
-    types = frozenset(duplicate_types)
-    unsupported = types - SUPPORTED_DUPLICATE_TYPES
-    if unsupported:
-        names = ', '.join(sorted(qual_name(t) for t in unsupported))
-        raise ValueError(f"cannot detect duplicates of: {names}")
-    if not 0 <= objects_limit <= MAX_OBJECTS_LIMIT:
-        raise ValueError("objects_limit must be >= 0 (0: no limit) and "
-                         f"at most {MAX_OBJECTS_LIMIT}")
-    return types
 
 
 def shape_inventory(

@@ -10,11 +10,11 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 from . import _native
-from .engine import DEFAULT_DUPLICATE_TYPES, inventory
+from .engine import inventory
+from .locations import collector_path as collector_path
+from .locations import expand_save_dir as expand_save_dir
 from .process import gc_stats, process_stats
 from .records import (
     MOMENT_AFTER,
@@ -26,15 +26,7 @@ from .records import (
     process_record,
 )
 from .stdlib import ImportReport
-
-COLLECTOR_ENV = 'MEMORY_INVENTORY_COLLECTOR'
-
-
-def collector_path() -> str:
-    """The collector program shipped in the package (or named by the
-    MEMORY_INVENTORY_COLLECTOR environment variable)."""
-    return os.environ.get(COLLECTOR_ENV) or str(
-        Path(__file__).parent / 'bin' / 'memory-inventory-collector')
+from .walk_options import DEFAULT_DUPLICATE_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +44,6 @@ class SaveDir:
         if self.prefix is not None:
             return ['--save-dir-prefix', self.prefix]
         return ['--no-save']
-
-
-def expand_save_dir(template: str) -> str:
-    """The original's placeholders: {python_version}, {isotime}, {tmpdir}."""
-    return template.format(
-        python_version=sys.version.split()[0],
-        isotime=datetime.now().isoformat(),
-        tmpdir=tempfile.gettempdir(),
-    )
 
 
 def default_save_dir(module_names: list[str]) -> SaveDir:

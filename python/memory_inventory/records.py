@@ -8,12 +8,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
 
-from .model import GCStats, Inventory, ProcessStats
 from .naming import qual_name
-from .slots import static_attributes
-from .stdlib import ImportReport
+
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .model import GCStats, Inventory, ProcessStats
+    from .stdlib import ImportReport
 
 FORMAT_VERSION = 1
 MAGIC = 'memory_inventory'
@@ -84,6 +88,9 @@ class TypeIds:
         static_bytes = 0
         if cls.__flags__ & _HEAP_TYPE:
             flags |= TYPE_FLAG_HEAP
+            # Imported here: the tracer packs its TYPE records in C and
+            # needs none of the model that slots.py brings.
+            from .slots import static_attributes
             statics = static_attributes(cls)
             if statics:
                 static_bytes = sys.getsizeof(dict.fromkeys(statics))

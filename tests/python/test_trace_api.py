@@ -130,3 +130,25 @@ def test_the_default_save_dir_is_new_and_private(tmp_path: Path) -> None:
         assert path.name.startswith('memory_inventory_trace_python_')
         assert path.stat().st_mode & 0o777 == 0o700
         assert (path / 'report.json').is_file()
+
+
+def test_the_formats_are_those_of_the_format_type(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typing import Literal, get_args
+
+    from memory_inventory.trace import session
+    # session.py imports Literal for mypy only (typing is not imported
+    # before the traced program): lend it for the alias's evaluation.
+    monkeypatch.setattr(session, 'Literal', Literal, raising=False)
+    assert session.FORMATS == get_args(session.Format.__value__)
+
+
+def test_a_result_compares_and_prints_by_its_fields() -> None:
+    from memory_inventory.trace import TraceResult
+    result = TraceResult('/tmp/x', 0, 12, 0)
+    assert result == TraceResult('/tmp/x', 0, 12, 0)
+    assert result != TraceResult('/tmp/x', 2, 12, 0)
+    assert hash(result) == hash(TraceResult('/tmp/x', 0, 12, 0))
+    assert repr(result) == ("TraceResult(save_dir='/tmp/x', "
+                            "collector_status=0, records=12, dropped=0)")
+    assert result.complete and not TraceResult(None, 0, 12, 1).complete

@@ -400,6 +400,22 @@ def test_the_saved_tree_nests_as_the_program_imported(tmp_path: Path) -> None:
     assert 'shop.prices' in result.stderr
 
 
+def test_modules_programs_often_import_are_in_their_tree(
+        tmp_path: Path) -> None:
+    """What the tool imports before the program is baseline, not in the
+    tree: it must not be what programs commonly import themselves (the
+    model's dataclasses, with inspect and ast; typing; tempfile, ...)."""
+    common = ('dataclasses', 'inspect', 'typing', 'tempfile', 'datetime',
+              'pathlib', 'random', 'ast')
+    save = tmp_path / 'out'
+    result = run_trace(tmp_path, '--save-dir', str(save), '--format', 'none',
+                       '-c', f"import {', '.join(common)}")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((save / 'report.json').read_text())
+    names = [node.name for node in import_tree(report)]
+    assert set(common) <= set(names), names
+
+
 def test_importtime_format(tmp_path: Path) -> None:
     _write(tmp_path, NESTED)
     result = run_trace(tmp_path, '--no-save', '--format', 'importtime',

@@ -11,10 +11,10 @@ Tracer does not pay for it before its own imports are traced."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .tracer import Tracer
 
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .session import (
         TraceResult,

@@ -13,11 +13,14 @@ import os
 import signal
 import sys
 import types
-from dataclasses import dataclass
-from typing import NoReturn
 
 from . import runner
 from .session import FORMATS, MAX_COUNT, Format, TraceSession, parse_size
+
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 PROG = 'python -m memory_inventory.trace'
 USAGE = (f'{PROG} [options] script.py [args ...]\n'
@@ -95,12 +98,17 @@ def _parser() -> _Parser:
     return parser
 
 
-@dataclass(frozen=True, slots=True)
 class Command:
-    options: argparse.Namespace
-    kind: runner.Kind
-    target: str
-    args: list[str]
+    """The parsed command line: our options, then the program."""
+
+    __slots__ = ('args', 'kind', 'options', 'target')
+
+    def __init__(self, options: argparse.Namespace, kind: runner.Kind,
+                 target: str, args: list[str]) -> None:
+        self.options = options
+        self.kind = kind
+        self.target = target
+        self.args = args
 
 
 def parse(argv: list[str]) -> Command:

@@ -24,8 +24,11 @@ import runpy
 import sys
 import types
 import zipimport
-from dataclasses import dataclass
-from typing import Literal
+
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 type Kind = Literal['script', 'module', 'code']
 
@@ -34,7 +37,6 @@ class UsageError(Exception):
     """The program cannot be run at all (exit status 2, no traceback)."""
 
 
-@dataclass(slots=True)
 class Outcome:
     """How the program ended.
 
@@ -43,9 +45,13 @@ class Outcome:
     made). `exception`: the uncaught exception (SystemExit apart), its
     traceback already cut to the program's own frames."""
 
-    status: int
-    exception: BaseException | None = None
-    system_exit: SystemExit | None = None
+    __slots__ = ('exception', 'status', 'system_exit')
+
+    def __init__(self, status: int, exception: BaseException | None = None,
+                 system_exit: SystemExit | None = None) -> None:
+        self.status = status
+        self.exception = exception
+        self.system_exit = system_exit
 
 
 class Terminated(SystemExit):
@@ -53,16 +59,36 @@ class Terminated(SystemExit):
     program's `finally` blocks run and the report is still made."""
 
 
-@dataclass(slots=True)
+type Loader = (importlib.machinery.SourceFileLoader
+               | importlib.machinery.SourcelessFileLoader)
+
+
 class Program:
-    kind: Kind
-    target: str                 # the script's path, the module, the code
-    args: list[str]
-    code: types.CodeType | None = None
-    loader: importlib.machinery.SourceFileLoader | \
-        importlib.machinery.SourcelessFileLoader | None = None
-    path0: str | None = None    # sys.path[0] for the program
-    runs_main_of_path: bool = False  # a directory or zip file
+    """What to run. (Not data classes, here and in cli.py and session.py:
+    dataclasses, with inspect, ast, ... behind it, would be imported before
+    the traced program, and missing from its import tree.)"""
+
+    __slots__ = (
+        'args',
+        'code',
+        'kind',
+        'loader',
+        'path0',
+        'runs_main_of_path',
+        'target',
+    )
+
+    def __init__(self, kind: Kind, target: str, args: list[str],
+                 code: types.CodeType | None = None,
+                 loader: Loader | None = None, path0: str | None = None,
+                 runs_main_of_path: bool = False) -> None:
+        self.kind = kind
+        self.target = target    # the script's path, the module, the code
+        self.args = args
+        self.code = code
+        self.loader = loader
+        self.path0 = path0      # sys.path[0] for the program
+        self.runs_main_of_path = runs_main_of_path  # a directory, a zip
 
     @property
     def name(self) -> str:

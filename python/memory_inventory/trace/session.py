@@ -17,17 +17,20 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Self, get_args
 
 from .. import _native
-from ..pipeline import collector_path, expand_save_dir
+from ..locations import collector_path, expand_save_dir
 from .tracer import Tracer
 
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Literal, Self
+
 type Format = Literal['tree', 'importtime', 'summary', 'none']
-FORMATS: tuple[str, ...] = get_args(Format.__value__)
+#: Format's values (tested to be those of Format).
+FORMATS: tuple[str, ...] = ('tree', 'importtime', 'summary', 'none')
 
 #: The largest count or size the collector and the walks take (64 bits).
 MAX_COUNT = 2 ** 64 - 1
@@ -51,7 +54,22 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[(match.group(2) or '').lower()])
 
 
-@dataclass(frozen=True, slots=True)
+def _new_directory(prefix: str) -> str:
+    """A new directory (mode 0o700) in the current one, named `prefix`
+    and random characters, as tempfile.mkdtemp() makes it; tempfile itself
+    (shutil, random, ... behind it) would be imported before the traced
+    program, and missing from its import tree. FileExistsError when 100
+    names in a row are taken."""
+    for _ in range(100):
+        path = prefix + os.urandom(6).hex()
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        return os.path.abspath(path)
+    raise FileExistsError(f"no free directory name {prefix}...")
+
+
 class TraceResult:
     """What a finished session produced.
 
@@ -59,12 +77,37 @@ class TraceResult:
     `collector_status`: the collector's exit status (0: complete, 2: the
     recording was incomplete, 1: it failed; negative: killed by that
     signal; None: it did not finish in time). `records` and `dropped`:
-    the writer's counts; `complete`: status 0 and nothing dropped."""
+    the writer's counts; `complete`: status 0 and nothing dropped.
 
-    save_dir: str | None
-    collector_status: int | None
-    records: int
-    dropped: int
+    A plain class, not a data class: dataclasses (and inspect, ast, ...
+    behind it) would be imported before the traced program, and missing
+    from its import tree."""
+
+    __slots__ = ('collector_status', 'dropped', 'records', 'save_dir')
+
+    def __init__(self, save_dir: str | None, collector_status: int | None,
+                 records: int, dropped: int) -> None:
+        self.save_dir = save_dir
+        self.collector_status = collector_status
+        self.records = records
+        self.dropped = dropped
+
+    def _fields(self) -> tuple[str | None, int | None, int, int]:
+        return (self.save_dir, self.collector_status, self.records,
+                self.dropped)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TraceResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"TraceResult(save_dir={self.save_dir!r}, "
+                f"collector_status={self.collector_status!r}, "
+                f"records={self.records!r}, dropped={self.dropped!r})")
 
     @property
     def complete(self) -> bool:
@@ -163,8 +206,8 @@ class TraceSession:
                 raise PermissionError(f"cannot write in {self.save_dir}")
         else:
             # A new directory, never a fixed path (see SaveDir).
-            self.save_dir = os.path.abspath(tempfile.mkdtemp(
-                prefix=f'memory_inventory_trace_{self._name}_', dir='.'))
+            self.save_dir = _new_directory(
+                f'memory_inventory_trace_{self._name}_')
 
     def start(self) -> None:
         """Spawns the collector and starts tracing. OSError when the

@@ -29,18 +29,22 @@ import builtins
 import os
 import sys
 import time
-from collections.abc import Iterable
-from types import TracebackType
-from typing import Literal, Self
 
 from .. import _native
-from ..engine import (
-    _OWN_TYPES,
-    DEFAULT_DUPLICATE_TYPES,
-    _own_object_ids,
-    check_walk_options,
-)
 from ..records import IMPORT, MODULE, Record, header_record
+from ..walk_options import (
+    DEFAULT_DUPLICATE_TYPES,
+    check_walk_options,
+    own_object_ids,
+    own_types,
+)
+
+# typing.TYPE_CHECKING, without importing typing (mypy knows the name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import TracebackType
+    from typing import Literal, Self
 
 #: At most this long between two sends of the records of top-level
 #: imports (they are batched in between).
@@ -121,12 +125,12 @@ class Tracer:
         self._writer.write(header_record())
         hook = _native.ImportHook(self._on_import)
         skip_types = (
-            *_OWN_TYPES, Tracer, _native.ImportHook,
+            *own_types(), Tracer, _native.ImportHook,
             _native.ImportLoaderProxy, _native.AttributionTracker,
             _native.RecordWriter,
         )
         self._tracker = _native.AttributionTracker(
-            (*_own_object_ids(), id(hook), id(self)),
+            (*own_object_ids(), id(hook), id(self)),
             skip_types, tuple(self._duplicate_types))
         self._tracker.attribute_records(0, (builtins, sys.modules), None)
         self._hook = hook
