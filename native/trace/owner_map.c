@@ -1,8 +1,17 @@
+/* MAP_ANONYMOUS and MADV_HUGEPAGE (mmap and madvise are POSIX). */
+#define _DEFAULT_SOURCE
+
 #include "owner_map.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define HUGE_PAGE ((size_t)2 << 20)
+#endif
 
 #define MIN_CAPACITY 64
 #define MIN_CHUNK_CAPACITY 16
@@ -173,6 +182,61 @@ need_bits(mi_owner_map *map, uintptr_t number)
 
 /* --- The table ---------------------------------------------------------- */
 
+static inline size_t
+table_bytes(size_t capacity)
+{
+    return capacity * SLOT_BITS / 8;
+}
+
+/* Zeroed memory for a table of `bytes`. Random probes touch every page of
+   a large table, each a page fault and (beyond the TLB's reach) a page
+   walk: from 2 MiB up, it is mapped on its own, aligned to 2 MiB and
+   marked for transparent huge pages (where the kernel does them only when
+   asked, as with "madvise"). Its pages would all be touched anyway: the
+   resident size does not grow. */
+static void *
+table_alloc(size_t bytes)
+{
+#ifdef HUGE_PAGE
+    if (bytes >= HUGE_PAGE) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t length = (bytes + page - 1) / page * page;
+        char *raw = mmap(NULL, length + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) {
+            return NULL;
+        }
+        char *start = (char *)(((uintptr_t)raw + HUGE_PAGE - 1)
+                               & ~(uintptr_t)(HUGE_PAGE - 1));
+        if (start != raw) {
+            (void)munmap(raw, (size_t)(start - raw));
+        }
+        if (start + length != raw + length + HUGE_PAGE) {
+            (void)munmap(start + length,
+                         (size_t)(raw + length + HUGE_PAGE - start - length));
+        }
+#ifdef MADV_HUGEPAGE
+        (void)madvise(start, length, MADV_HUGEPAGE);
+#endif
+        return start;
+    }
+#endif
+    return calloc(bytes / sizeof(uint64_t), sizeof(uint64_t));
+}
+
+static void
+table_free(void *table, size_t bytes)
+{
+#ifdef HUGE_PAGE
+    if (bytes >= HUGE_PAGE) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        (void)munmap(table, (bytes + page - 1) / page * page);
+        return;
+    }
+#endif
+    free(table);
+}
+
 /* One allocation holds the slots, then the marks. */
 static int
 allocate(mi_owner_map *map, size_t capacity)
@@ -180,8 +244,7 @@ allocate(mi_owner_map *map, size_t capacity)
     if (capacity > SIZE_MAX / SLOT_BITS) {
         return -1;
     }
-    mi_owner_slot *slots = calloc(capacity * SLOT_BITS / 64,
-                                  sizeof(uint64_t));
+    mi_owner_slot *slots = table_alloc(table_bytes(capacity));
     if (slots == NULL) {
         return -1;
     }
@@ -239,7 +302,9 @@ mi_owner_map_free(mi_owner_map *map)
         }
     }
     free(map->chunks);
-    free(map->slots);
+    if (map->slots != NULL) {
+        table_free(map->slots, table_bytes(map->mask + 1));
+    }
     clear(map);
 }
 
@@ -269,7 +334,7 @@ grow(mi_owner_map *map)
             set_mark(map, j, is_marked(&old, i));
         }
     }
-    free(old.slots);
+    table_free(old.slots, table_bytes(old.mask + 1));
     return 0;
 }
 
@@ -465,7 +530,7 @@ mi_owner_map_memory(const mi_owner_map *map)
     if (map->slots == NULL) {
         return 0;
     }
-    return (map->mask + 1) * SLOT_BITS / 8
+    return table_bytes(map->mask + 1)
         + (map->chunk_mask + 1) * sizeof(mi_owner_chunk)
         + map->n_chunks * CHUNK_BYTES;
 }

@@ -29,6 +29,11 @@
  * all cleared by mi_owner_map_new_marks(). This spares that walk a second
  * table of every object, and a second cache miss per reference.
  *
+ * A table of 2 MiB or more (the tracker's starts at 6 MiB) is mapped on
+ * its own in transparent huge pages, on Linux: its random probes touch
+ * every page, and with 4 KiB pages each is a page fault and, beyond the
+ * TLB's reach, a page walk.
+ *
  * Pure C, no Python: tested with GoogleTest (tests/native/owner_map_test.cc).
  * Not thread-safe; the free hook and the walks run under the GIL. */
 #ifndef MI_OWNER_MAP_H

@@ -262,6 +262,12 @@ TEST_F(OwnerMapTest, GrowthKeepsEveryEntry) {
     }
     EXPECT_FALSE(Contains((n + 1) * 16));
     EXPECT_FALSE(Contains(8));
+#ifdef __linux__
+    // 512 Ki slots, 6 MiB: a table of its own, aligned for huge pages.
+    EXPECT_EQ(map_.mask + 1, size_t{1} << 19);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(map_.slots) % (2 << 20),
+              uintptr_t{0});
+#endif
 }
 
 TEST(OwnerMapInit, ExpectedSizeAvoidsGrowth) {
