@@ -356,7 +356,9 @@ add(mi_owner_map *map, uintptr_t key, uint32_t owner)
     size_t i = find(map, key);
     map->slots[i].key = key;
     map->slots[i].owner = owner;
-    set_mark(map, i, 0);
+    /* Its mark is clear, as every empty slot's: a new table is zeroed,
+       and removal clears the mark of the slot it empties (not clearing it
+       here spares the walk a cache miss in the marks). */
     map->count++;
     if (bits != NULL) {
         bits[bit_word(key)] |= bit_in_word(key);

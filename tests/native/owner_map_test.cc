@@ -454,6 +454,25 @@ TEST_F(OwnerMapTest, MarksAndGenerations) {
     EXPECT_EQ(OwnerOf(2 * 16), 2u);
 }
 
+// An empty slot's mark is clear: a key added where a marked one was
+// removed starts unmarked, with no new_marks() in between.
+TEST_F(OwnerMapTest, NewKeysInFreedSlotsStartUnmarked) {
+    for (uintptr_t i = 1; i <= 40; i++) {
+        ASSERT_EQ(mi_owner_map_insert(&map_, Address(i * 16), 1), 1);
+        ASSERT_EQ(mi_owner_map_mark(&map_, Address(i * 16), nullptr), 1);
+    }
+    for (uintptr_t i = 1; i <= 40; i++) {
+        ASSERT_EQ(mi_owner_map_remove(&map_, Address(i * 16), nullptr), 1);
+    }
+    ASSERT_EQ(map_.mask, size_t{63});     // the same 64 slots, reused
+    for (uintptr_t i = 41; i <= 88; i++) {
+        ASSERT_EQ(mi_owner_map_claim(&map_, Address(i * 16), 2), 1);
+    }
+    for (uintptr_t i = 41; i <= 88; i++) {
+        EXPECT_EQ(mi_owner_map_mark(&map_, Address(i * 16), nullptr), 1) << i;
+    }
+}
+
 // Claim: insert unless present, in one probe; never replaces an owner.
 TEST_F(OwnerMapTest, ClaimKeepsTheFirstOwner) {
     EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x1000), 3), 1);
