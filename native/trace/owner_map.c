@@ -1,4 +1,5 @@
-/* MAP_ANONYMOUS and MADV_HUGEPAGE (mmap and madvise are POSIX). */
+/* mmap() is POSIX; MAP_ANONYMOUS and MADV_HUGEPAGE are not, and C11
+   hides them without this. */
 #define _DEFAULT_SOURCE
 
 #include "owner_map.h"
@@ -206,15 +207,13 @@ table_alloc(size_t bytes)
         if (raw == MAP_FAILED) {
             return NULL;
         }
-        char *start = (char *)(((uintptr_t)raw + HUGE_PAGE - 1)
-                               & ~(uintptr_t)(HUGE_PAGE - 1));
-        if (start != raw) {
-            (void)munmap(raw, (size_t)(start - raw));
+        /* Keep the 2 MiB-aligned `length` bytes, unmap the rest. */
+        size_t head = (HUGE_PAGE - (uintptr_t)raw % HUGE_PAGE) % HUGE_PAGE;
+        char *start = raw + head;
+        if (head != 0) {
+            (void)munmap(raw, head);
         }
-        if (start + length != raw + length + HUGE_PAGE) {
-            (void)munmap(start + length,
-                         (size_t)(raw + length + HUGE_PAGE - start - length));
-        }
+        (void)munmap(start + length, HUGE_PAGE - head);
 #ifdef MADV_HUGEPAGE
         (void)madvise(start, length, MADV_HUGEPAGE);
 #endif
