@@ -18,10 +18,12 @@
  * has no such hook: there, an object recycled through a free list keeps
  * the owner of its block's previous object.
  *
- * Cheap: a test when the map is empty, else one lookup in the map per free
- * (and on 3.13 per new object); no Python call, no allocation (but when
- * realloc moves an owned block). The OBJ domain is only used with the GIL
- * held, which serialises the hook with the walks.
+ * Cheap: one look-up of the map's presence bits per free, and on 3.13 per
+ * new object that is not made in the block the allocator has just handed
+ * out (most are, and skip the map: free_hook.c says why that is exact);
+ * no Python call, no allocation (but when realloc moves an owned block).
+ * The OBJ domain is only used with the GIL held, which serialises the hook
+ * with the walks.
  *
  * Limits:
  * - Objects whose memory does not come from PYMEM_DOMAIN_OBJ (an extension

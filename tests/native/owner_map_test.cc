@@ -1,5 +1,5 @@
 // Tests of native/trace/owner_map.{h,c}: addresses to owner ids, with
-// backward-shift deletion.
+// backward-shift deletion, and the exact presence bits in front of them.
 
 #include "native/trace/owner_map.h"
 
@@ -54,6 +54,38 @@ size_t SlotOf(const mi_owner_map &map, uintptr_t address) {
     return SIZE_MAX;
 }
 
+// The presence bit of `address` (16-byte aligned), read from the chunk
+// table directly: -1 when its chunk has no bits.
+int PresenceBit(const mi_owner_map &map, uintptr_t address) {
+    uintptr_t number = address >> MI_OWNER_CHUNK_SHIFT;
+    for (size_t i = 0; i <= map.chunk_mask; i++) {
+        if (map.chunks[i].bits != nullptr && map.chunks[i].number == number) {
+            size_t granule = (address >> MI_OWNER_GRANULE_SHIFT)
+                             & (MI_OWNER_CHUNK_WORDS * 64 - 1);
+            return static_cast<int>(
+                (map.chunks[i].bits[granule / 64] >> (granule % 64)) & 1);
+        }
+    }
+    return -1;
+}
+
+// The number of presence bits set, in every chunk.
+size_t SetBits(const mi_owner_map &map) {
+    size_t set = 0, chunks = 0;
+    for (size_t i = 0; i <= map.chunk_mask; i++) {
+        if (map.chunks[i].bits == nullptr) {
+            continue;
+        }
+        chunks++;
+        for (size_t w = 0; w < MI_OWNER_CHUNK_WORDS; w++) {
+            set += static_cast<size_t>(
+                __builtin_popcountll(map.chunks[i].bits[w]));
+        }
+    }
+    EXPECT_EQ(chunks, map.n_chunks);
+    return set;
+}
+
 class OwnerMapTest : public ::testing::Test {
   protected:
     void SetUp() override { ASSERT_EQ(mi_owner_map_init(&map_, 0), 0); }
@@ -82,7 +114,10 @@ TEST_F(OwnerMapTest, StartsEmpty) {
     uintptr_t address;
     uint32_t owner;
     EXPECT_EQ(mi_owner_map_next(&map_, &position, &address, &owner), 0);
-    EXPECT_EQ(mi_owner_map_memory(&map_), size_t{64 * 101 / 8});  // 12.625 a slot
+    // 12.125 bytes a slot, 16 empty chunk entries, no chunk yet.
+    EXPECT_EQ(mi_owner_map_memory(&map_),
+              size_t{64 * 97 / 8 + 16 * sizeof(mi_owner_chunk)});
+    EXPECT_EQ(map_.n_chunks, size_t{0});
 }
 
 TEST_F(OwnerMapTest, InsertLookupReplace) {
@@ -216,12 +251,23 @@ TEST_F(OwnerMapTest, GrowthKeepsEveryEntry) {
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{n});
     EXPECT_EQ((map_.mask + 1) & map_.mask, size_t{0});
     EXPECT_LE(mi_owner_map_count(&map_) * 4, (map_.mask + 1) * 3);
-    EXPECT_EQ(mi_owner_map_memory(&map_), (map_.mask + 1) * 101 / 8);
+    // 3.2 MB of addresses from 16: 4 chunks of bits.
+    EXPECT_EQ(map_.n_chunks, size_t{4});
+    EXPECT_EQ(mi_owner_map_memory(&map_),
+              (map_.mask + 1) * 97 / 8
+                  + (map_.chunk_mask + 1) * sizeof(mi_owner_chunk)
+                  + 4 * size_t{8192});
     for (uintptr_t i = 0; i < n; i++) {
         ASSERT_EQ(OwnerOf((i + 1) * 16), i % 1000) << "i=" << i;
     }
     EXPECT_FALSE(Contains((n + 1) * 16));
     EXPECT_FALSE(Contains(8));
+#ifdef __linux__
+    // 512 Ki slots, 6 MiB: a table of its own, aligned for huge pages.
+    EXPECT_EQ(map_.mask + 1, size_t{1} << 19);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(map_.slots) % (2 << 20),
+              uintptr_t{0});
+#endif
 }
 
 TEST(OwnerMapInit, ExpectedSizeAvoidsGrowth) {
@@ -244,8 +290,8 @@ TEST(OwnerMapInit, ExpectedSizeAvoidsGrowth) {
 }
 
 // Without tombstones, a million insert/remove cycles over a few live
-// entries never grow the table; the filter, rebuilt as removed keys pile
-// up in it, never loses a live one (remove would then return 0).
+// entries never grow the table; the bits of removed keys are cleared, so
+// a live key is never taken for absent nor a removed one for present.
 TEST_F(OwnerMapTest, ChurnDoesNotGrow) {
     for (uintptr_t i = 0; i < 1000000; i++) {
         ASSERT_EQ(mi_owner_map_insert(&map_, Address((i + 1) * 16), 1), 1);
@@ -256,28 +302,11 @@ TEST_F(OwnerMapTest, ChurnDoesNotGrow) {
     }
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{20});
     EXPECT_EQ(map_.mask, size_t{63});
-    EXPECT_LE(map_.stale, size_t{16});
+    EXPECT_EQ(SetBits(map_), size_t{20});
     for (uintptr_t i = 1000000 - 19; i <= 1000000; i++) {
         ASSERT_TRUE(Contains(i * 16)) << i;
     }
-}
-
-// The filter turns away most absent keys without a probe: with the map
-// half full, far fewer than a quarter of absent keys get past it.
-TEST_F(OwnerMapTest, FilterTurnsAwayMostAbsentKeys) {
-    for (uintptr_t i = 0; i < 100000; i++) {
-        ASSERT_EQ(mi_owner_map_insert(&map_, Address(0x7f0000000000 + i * 32),
-                                      1), 1);
-    }
-    size_t words = (map_.mask + 1) / 16;
-    size_t set = 0;
-    for (size_t w = 0; w < words; w++) {
-        set += static_cast<size_t>(__builtin_popcountll(map_.filter[w]));
-    }
-    double density = static_cast<double>(set) / (words * 64.0);
-    // Two bits a key: an absent key passes with probability density^2.
-    EXPECT_LT(density * density, 0.25);
-    EXPECT_GT(density, 0.0);
+    EXPECT_FALSE(Contains((1000000 - 20) * 16));
 }
 
 TEST_F(OwnerMapTest, IterationVisitsEachEntryOnce) {
@@ -331,11 +360,19 @@ TEST(OwnerMapRandom, MatchesUnorderedMap) {
         // The universe of addresses grows each round: growth mid-churn.
         const uintptr_t universe = uintptr_t{64} << round;
         for (int step = 0; step < 200000; step++) {
-            uintptr_t a = 0x7f0000000000 + (rng() % universe) * 16;
+            // One address in 8 is 8 bytes into its granule, as a static
+            // object's may be: it has no presence bit.
+            uintptr_t a = 0x7f0000000000 + (rng() % universe) * 16
+                          + (rng() % 8 == 0 ? 8 : 0);
             uint32_t owner = static_cast<uint32_t>(rng());
             uint32_t got = 0;
             auto it = reference.find(a);
-            switch (rng() % 4) {
+            switch (rng() % 5) {
+            case 4:
+                ASSERT_EQ(mi_owner_map_claim(&map, Address(a), owner),
+                          it == reference.end() ? 1 : 0);
+                reference.emplace(a, owner);    // keeps an existing owner
+                break;
             case 0:
             case 1:
                 ASSERT_EQ(mi_owner_map_insert(&map, Address(a), owner),
@@ -375,6 +412,11 @@ TEST(OwnerMapRandom, MatchesUnorderedMap) {
             visited++;
         }
         ASSERT_EQ(visited, reference.size());
+        size_t aligned = 0;
+        for (const auto &entry : reference) {
+            aligned += entry.first % 16 == 0;
+        }
+        ASSERT_EQ(SetBits(map), aligned);
     }
     mi_owner_map_free(&map);
 }
@@ -412,6 +454,25 @@ TEST_F(OwnerMapTest, MarksAndGenerations) {
     EXPECT_EQ(OwnerOf(2 * 16), 2u);
 }
 
+// An empty slot's mark is clear: a key added where a marked one was
+// removed starts unmarked, with no new_marks() in between.
+TEST_F(OwnerMapTest, NewKeysInFreedSlotsStartUnmarked) {
+    for (uintptr_t i = 1; i <= 40; i++) {
+        ASSERT_EQ(mi_owner_map_insert(&map_, Address(i * 16), 1), 1);
+        ASSERT_EQ(mi_owner_map_mark(&map_, Address(i * 16), nullptr), 1);
+    }
+    for (uintptr_t i = 1; i <= 40; i++) {
+        ASSERT_EQ(mi_owner_map_remove(&map_, Address(i * 16), nullptr), 1);
+    }
+    ASSERT_EQ(map_.mask, size_t{63});     // the same 64 slots, reused
+    for (uintptr_t i = 41; i <= 88; i++) {
+        ASSERT_EQ(mi_owner_map_claim(&map_, Address(i * 16), 2), 1);
+    }
+    for (uintptr_t i = 41; i <= 88; i++) {
+        EXPECT_EQ(mi_owner_map_mark(&map_, Address(i * 16), nullptr), 1) << i;
+    }
+}
+
 // Claim: insert unless present, in one probe; never replaces an owner.
 TEST_F(OwnerMapTest, ClaimKeepsTheFirstOwner) {
     EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x1000), 3), 1);
@@ -425,4 +486,120 @@ TEST_F(OwnerMapTest, ClaimKeepsTheFirstOwner) {
     EXPECT_EQ(mi_owner_map_count(&map_), size_t{1001});
     EXPECT_EQ(OwnerOf(0x100000 + 500 * 16), 5u);
     EXPECT_EQ(OwnerOf(0x1000), 3u);
+}
+
+// The presence bits are exact: a bit per 16-byte granule, set exactly for
+// the keys in the map, through inserts, claims, removals and growth.
+TEST_F(OwnerMapTest, PresenceBitsAreExact) {
+    const uintptr_t base = 0x7f5500000000;
+    for (uintptr_t i = 0; i < 3000; i++) {
+        if (i % 3 != 2) {
+            ASSERT_EQ(mi_owner_map_claim(&map_, Address(base + i * 16), 1),
+                      1);
+        }
+    }
+    ASSERT_GT(map_.mask, size_t{63});   // grew on the way
+    for (uintptr_t i = 0; i < 3000; i += 6) {
+        ASSERT_EQ(mi_owner_map_remove(&map_, Address(base + i * 16),
+                                      nullptr), 1);
+    }
+    size_t present = 0;
+    for (uintptr_t i = 0; i < 3000; i++) {
+        bool expected = i % 3 != 2 && i % 6 != 0;
+        ASSERT_EQ(PresenceBit(map_, base + i * 16), expected ? 1 : 0) << i;
+        ASSERT_EQ(Contains(base + i * 16), expected) << i;
+        present += expected;
+    }
+    EXPECT_EQ(SetBits(map_), present);
+    EXPECT_EQ(mi_owner_map_count(&map_), present);
+    // Neighbours of a removed key in the same word keep their bits.
+    ASSERT_EQ(mi_owner_map_remove(&map_, Address(base + 16), nullptr), 1);
+    EXPECT_TRUE(Contains(base + 3 * 16));
+    EXPECT_EQ(PresenceBit(map_, base + 16), 0);
+    EXPECT_EQ(PresenceBit(map_, base + 3 * 16), 1);
+}
+
+// The last granule of one MiB and the first of the next are in different
+// chunks; each key sets and clears only its own bit.
+TEST_F(OwnerMapTest, ChunkBoundaries) {
+    const uintptr_t boundary = 0x7f0000300000;
+    for (uintptr_t a : {boundary - 16, boundary, boundary + 16}) {
+        ASSERT_EQ(mi_owner_map_insert(&map_, Address(a), 1), 1);
+    }
+    EXPECT_EQ(map_.n_chunks, size_t{2});
+    EXPECT_EQ(PresenceBit(map_, boundary - 16), 1);
+    EXPECT_EQ(PresenceBit(map_, boundary), 1);
+    ASSERT_EQ(mi_owner_map_remove(&map_, Address(boundary), nullptr), 1);
+    EXPECT_EQ(PresenceBit(map_, boundary), 0);
+    EXPECT_TRUE(Contains(boundary - 16));
+    EXPECT_TRUE(Contains(boundary + 16));
+    EXPECT_FALSE(Contains(boundary));
+    // A chunk left empty keeps its bits (all clear): no chunk is freed
+    // before the map.
+    ASSERT_EQ(mi_owner_map_remove(&map_, Address(boundary - 16), nullptr), 1);
+    EXPECT_EQ(map_.n_chunks, size_t{2});
+    EXPECT_EQ(PresenceBit(map_, boundary - 16), 0);
+    EXPECT_EQ(SetBits(map_), size_t{1});
+}
+
+// Keys in 5000 MiB far apart: the chunk table (16 entries at first)
+// doubles, at most half full, and keeps every chunk.
+TEST_F(OwnerMapTest, ChunkTableGrows) {
+    const uintptr_t n = 5000;
+    for (uintptr_t i = 0; i < n; i++) {
+        // Spread over the address space, the high bits differing too.
+        uintptr_t a = ((i * 0x9E3779B1) % (uintptr_t{1} << 27)) << 20 | 0x40;
+        ASSERT_EQ(mi_owner_map_insert(&map_, Address(a),
+                                      static_cast<uint32_t>(i)), 1) << i;
+    }
+    EXPECT_EQ(map_.n_chunks, size_t{n});
+    EXPECT_LE(map_.n_chunks * 2, map_.chunk_mask + 1);
+    EXPECT_EQ((map_.chunk_mask + 1) & map_.chunk_mask, size_t{0});
+    for (uintptr_t i = 0; i < n; i++) {
+        uintptr_t a = ((i * 0x9E3779B1) % (uintptr_t{1} << 27)) << 20 | 0x40;
+        ASSERT_EQ(OwnerOf(a), i);
+        ASSERT_FALSE(Contains(a + 16));
+        ASSERT_EQ(PresenceBit(map_, a), 1);
+    }
+    EXPECT_EQ(SetBits(map_), size_t{n});
+}
+
+// The map remembers the last chunk it looked up, "no bits" included: a
+// chunk made afterwards for that MiB is seen at once.
+TEST_F(OwnerMapTest, LastChunkCacheFollowsNewChunks) {
+    ASSERT_EQ(mi_owner_map_insert(&map_, Address(0x100000), 1), 1);
+    EXPECT_EQ(mi_owner_map_remove(&map_, Address(0x500010), nullptr), 0);
+    EXPECT_EQ(map_.cached_number, uintptr_t{5});
+    EXPECT_EQ(map_.cached_bits, nullptr);
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x500010), 2), 1);
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x500010), 3), 0);
+    EXPECT_EQ(mi_owner_map_remove(&map_, Address(0x100000), nullptr), 1);
+    uint32_t owner = 0;
+    EXPECT_EQ(mi_owner_map_remove(&map_, Address(0x500010), &owner), 1);
+    EXPECT_EQ(owner, 2u);
+    EXPECT_EQ(mi_owner_map_count(&map_), size_t{0});
+    EXPECT_EQ(SetBits(map_), size_t{0});
+}
+
+// A key that is not at the start of a granule (a static object's may be
+// 8 bytes in) has no bit: it lives in the table only, next to an aligned
+// key of the same granule, and neither is taken for the other.
+TEST_F(OwnerMapTest, UnalignedKeysBypassTheBits) {
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x7f0000001008), 1), 1);
+    EXPECT_EQ(PresenceBit(map_, 0x7f0000001000), -1);   // no chunk yet
+    EXPECT_FALSE(Contains(0x7f0000001000));
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x7f0000001000), 2), 1);
+    EXPECT_EQ(mi_owner_map_claim(&map_, Address(0x7f0000001008), 3), 0);
+    EXPECT_EQ(PresenceBit(map_, 0x7f0000001000), 1);
+    EXPECT_EQ(SetBits(map_), size_t{1});
+    EXPECT_EQ(OwnerOf(0x7f0000001008), 1u);
+    EXPECT_EQ(OwnerOf(0x7f0000001000), 2u);
+    ASSERT_EQ(mi_owner_map_remove(&map_, Address(0x7f0000001000), nullptr),
+              1);
+    EXPECT_EQ(OwnerOf(0x7f0000001008), 1u);
+    EXPECT_EQ(mi_owner_map_mark(&map_, Address(0x7f0000001008), nullptr), 1);
+    EXPECT_EQ(mi_owner_map_mark(&map_, Address(0x7f0000001000), nullptr), 0);
+    ASSERT_EQ(mi_owner_map_remove(&map_, Address(0x7f0000001008), nullptr),
+              1);
+    EXPECT_EQ(mi_owner_map_count(&map_), size_t{0});
 }
