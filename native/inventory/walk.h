@@ -80,6 +80,12 @@ typedef struct {
 
     /* state */
     mi_pointer_set seen;        /* queued, taken stock of, or skipped */
+    /* The skipped addresses alone (a few dozen: it stays in cache). The
+       incremental and accounting walks ask it, not the seen set, about
+       each owned object they meet: the seen set of the accounting walk
+       holds every object no walk owns, and a probe of it is a cache
+       miss. */
+    mi_pointer_set skipped;
     mi_object_stack pending;
     mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
     /* Incremental and accounting: the references met while traversing
@@ -102,6 +108,13 @@ typedef struct {
     /* accounting: what the owners still hold, and what none does */
     mi_count_map owned_objects; /* owner -> objects */
     mi_count_map owned_bytes;   /* owner -> bytes */
+    /* The objects met in a row with the same owner (the walk goes module
+       by module, each mostly one import's), added to the two maps when
+       the owner changes and at the end of mi_walk_run: one lookup per
+       run instead of two per object. */
+    uint64_t run_owner;         /* owner + 1; 0: no run */
+    uint64_t run_objects;
+    uint64_t run_bytes;
     mi_type_table unattributed; /* only types with instances */
 } mi_walk;
 
