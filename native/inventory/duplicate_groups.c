@@ -1,6 +1,7 @@
 #include "duplicate_groups.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void
 mi_duplicate_candidates_init(mi_duplicate_candidates *candidates)
@@ -26,7 +27,7 @@ mi_duplicate_candidates_free(mi_duplicate_candidates *candidates)
 }
 
 /* In type_index during grouping: the candidate joined an earlier one's
-   group, and its hash field holds the index of that group's first
+   group, and its group field holds the index of that group's first
    member. */
 #define JOINED (UINT32_C(1) << 31)
 
@@ -64,31 +65,48 @@ slot_of(const mi_duplicate_candidate *candidate, size_t mask)
     return (size_t)(h ^ (h >> 32)) & mask;
 }
 
-/* Finds for each candidate the first earlier candidate equal to it: a
-   candidate with none keeps its hash (later ones are compared to it); one
-   that has one gets JOINED and that first member's index in place of its
-   hash (no one compares to it any more). `first_of_group` is an
-   open-addressing table of the index + 1 of each group's first candidate
-   (32 bits: with the candidates, it is the peak of an inventory). */
+/* memset through a pointer the compiler cannot see through: it would
+   make malloc then memset a calloc again. */
+static void *(*const volatile write_bytes)(void *, int, size_t) = memset;
+
+/* A slot of the table of groups: the index + 1 of a group's first
+   candidate (low half; 0: empty) and its hash (high half), so that a probe
+   passes other hashes without reading their candidates. */
+static inline uint64_t
+table_entry(uint32_t hash, size_t index)
+{
+    return (uint64_t)hash << 32 | (uint64_t)(index + 1);
+}
+
+/* Finds for each candidate the first earlier candidate equal to it. A
+   candidate with none (a group's first member) gets the number of its
+   group's members in its hash field (the table holds the hash from then
+   on); one that has one gets JOINED and that first member's index in
+   place of its hash, and adds itself to the first member's count. */
 static void
-assign_groups(mi_duplicate_candidate *items, size_t length,
-              uint32_t *first_of_group, size_t mask, mi_values_equal equal)
+assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
+              size_t mask, mi_values_equal equal)
 {
     for (size_t i = 0; i < length; i++) {
+        uint32_t hash = items[i].hash;
         size_t slot = slot_of(&items[i], mask);
         for (;;) {
-            uint32_t first = first_of_group[slot];
-            if (first == 0) {
-                first_of_group[slot] = (uint32_t)(i + 1);
+            uint64_t entry = table[slot];
+            if (entry == 0) {
+                table[slot] = table_entry(hash, i);
+                items[i].group = 1;
                 break;
             }
-            const mi_duplicate_candidate *candidate = &items[first - 1];
-            if (candidate->hash == items[i].hash
-                && candidate->type_index == items[i].type_index
-                && equal(candidate->object, items[i].object)) {
-                items[i].group = first - 1;
-                items[i].type_index |= JOINED;
-                break;
+            if ((uint32_t)(entry >> 32) == hash) {
+                uint32_t first = (uint32_t)entry - 1;
+                mi_duplicate_candidate *candidate = &items[first];
+                if (candidate->type_index == items[i].type_index
+                    && equal(candidate->object, items[i].object)) {
+                    candidate->group++;
+                    items[i].group = first;
+                    items[i].type_index |= JOINED;
+                    break;
+                }
             }
             slot = (slot + 1) & mask;
         }
@@ -102,58 +120,57 @@ first_member(const mi_duplicate_candidate *items, size_t i)
     return items[i].type_index & JOINED ? items[i].group : (uint32_t)i;
 }
 
-/* Moves the candidates into `ordered`, each group's members contiguous,
+/* Not placed (repeated_only: a group of one member). */
+#define LEFT_OUT UINT32_MAX
+
+/* Moves the candidates into a new array, each group's members contiguous,
    groups in the order of their first member (a stable counting sort on
-   that member's index), numbered from 0; with `repeated_only`, groups of
-   one member are left out. Returns the number of groups placed, or -1
-   when out of memory (the candidates are then only fit to be freed). */
+   that member's index, whose count assign_groups left in its group
+   field), numbered from 0; with `repeated_only`, groups of one member are
+   left out. Returns the number of groups placed, or -1 when out of memory
+   (the candidates are then only fit to be freed). */
 static long
 order_by_group(mi_duplicate_candidates *candidates, int repeated_only)
 {
     size_t length = candidates->length;
     mi_duplicate_candidate *items = candidates->items;
-    uint32_t *next = calloc(length, sizeof *next);
     long placed = 0;
 
-    if (next == NULL) {
-        return -1;
-    }
-    for (size_t i = 0; i < length; i++) {
-        next[first_member(items, i)]++;
-    }
-    /* Sizes become the index where each group's next member goes; only
-       first members have a size. */
+    /* First members' counts become the index where their group's next
+       member goes. */
     uint32_t kept = 0;
     for (size_t k = 0; k < length; k++) {
-        uint32_t size = next[k];
-        if (size == 0) {
+        if (items[k].type_index & JOINED) {
             continue;
         }
+        uint32_t size = items[k].group;
         if (repeated_only && size < 2) {
-            next[k] = UINT32_MAX;
+            items[k].group = LEFT_OUT;
             continue;
         }
-        next[k] = kept;
+        items[k].group = kept;
         kept += size;
         placed++;
     }
     mi_duplicate_candidate *ordered =
         malloc((kept ? kept : 1) * sizeof *ordered);
     if (ordered == NULL) {
-        free(next);
         return -1;
     }
+    /* A group's first member comes before the others: it is placed (and
+       its next index read) before any of them. Each placed member holds,
+       for now, the group's key: its first member's index. */
     for (size_t i = 0; i < length; i++) {
-        uint32_t *slot = &next[first_member(items, i)];
-        if (*slot != UINT32_MAX) {
-            mi_duplicate_candidate *item = &ordered[(*slot)++];
-            *item = items[i];
-            /* For now, the group's key: its first member's index. */
-            item->group = first_member(items, i);
-            item->type_index &= ~JOINED;
+        uint32_t first = first_member(items, i);
+        uint32_t *next = &items[first].group;
+        if (*next == LEFT_OUT) {
+            continue;
         }
+        mi_duplicate_candidate *item = &ordered[(*next)++];
+        item->object = items[i].object;
+        item->group = first;
+        item->type_index = items[i].type_index & ~JOINED;
     }
-    free(next);
     /* Keys to numbers: the groups are contiguous, keys unique to each. */
     uint32_t group = 0;
     uint32_t previous_key = kept ? ordered[0].group : 0;
@@ -185,7 +202,9 @@ build_groups(mi_duplicate_candidates *candidates, mi_values_equal equal,
     if (length >= UINT32_MAX / 2) {
         return -1;
     }
-    while (capacity < length * 2) {
+    /* At most three quarters full: the hashes in the table keep probes
+       short (a cache line holds eight slots). */
+    while (capacity / 4 * 3 < length) {
         capacity *= 2;
     }
     /* The peak memory of an inventory is here: give back the slack of
@@ -198,13 +217,15 @@ build_groups(mi_duplicate_candidates *candidates, mi_values_equal equal,
             candidates->capacity = length;
         }
     }
-    uint32_t *first_of_group = calloc(capacity, sizeof *first_of_group);
-    if (first_of_group == NULL) {
+    /* Zeroed by writing: calloc's fresh pages would fault twice, once
+       mapped for the probe's read, then copied for its write. */
+    uint64_t *table = malloc(capacity * sizeof *table);
+    if (table == NULL) {
         return -1;
     }
-    assign_groups(candidates->items, length, first_of_group, capacity - 1,
-                  equal);
-    free(first_of_group);
+    write_bytes(table, 0, capacity * sizeof *table);
+    assign_groups(candidates->items, length, table, capacity - 1, equal);
+    free(table);
     return order_by_group(candidates, repeated_only);
 }
 

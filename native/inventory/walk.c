@@ -18,8 +18,8 @@ mi_walk_init(mi_walk *walk, size_t expected_objects)
     /* Most objects of a heap are values (str, tuple, int, ...): one
        allocation of the size the last walk found, touched as filled. */
     mi_duplicate_candidates_expect(&walk->candidates, expected_objects);
-    if (mi_pointer_set_init(&walk->seen, expected_objects) < 0
-        || mi_pointer_set_init(&walk->skipped, 0) < 0) {
+    walk->expected_objects = expected_objects;
+    if (mi_pointer_set_init(&walk->skipped, 256) < 0) {
         goto error;
     }
     if (mi_object_stack_init(&walk->pending, 4096) < 0
@@ -57,8 +57,7 @@ mi_walk_free(mi_walk *walk)
 int
 mi_walk_skip(mi_walk *walk, const void *address)
 {
-    if (mi_pointer_set_add(&walk->seen, address) < 0
-        || mi_pointer_set_add(&walk->skipped, address) < 0) {
+    if (mi_pointer_set_add(&walk->skipped, address) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -253,9 +252,34 @@ mi_walk_set_accounting(mi_walk *walk, mi_owner_map *owners)
     mi_owner_map_new_marks(owners);
 }
 
+/* Plain and accounting walks: makes the seen set, holding the skipped
+   addresses, unless it is made. Returns 0, or -1 when out of memory. */
+static int
+start_seen(mi_walk *walk)
+{
+    if (walk->seen.slots != NULL) {
+        return 0;
+    }
+    if (mi_pointer_set_init(&walk->seen, walk->expected_objects) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i <= walk->skipped.mask; i++) {
+        if (walk->skipped.slots[i] != 0
+            && mi_pointer_set_add(&walk->seen,
+                                  (const void *)walk->skipped.slots[i]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 mi_walk_add_root(mi_walk *walk, PyObject *object)
 {
+    if (walk->mode != MI_WALK_INCREMENTAL && start_seen(walk) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
     int status = walk->mode == MI_WALK_INCREMENTAL
         ? enqueue_unowned(object, walk)
         : walk->mode == MI_WALK_ACCOUNTING
@@ -557,6 +581,9 @@ run(mi_walk *walk, const mi_walk_mode mode)
     visitproc enqueue_one = mode == MI_WALK_INCREMENTAL ? enqueue_unowned
         : enqueue_accounting;
     PyObject *object;
+    if (mode != MI_WALK_INCREMENTAL && start_seen(walk) < 0) {
+        goto no_memory;
+    }
     while ((object = mi_object_stack_pop(&walk->pending)) != NULL) {
         uintptr_t queued_owner = mode == MI_WALK_ACCOUNTING
             ? (uintptr_t)mi_object_stack_pop(&walk->pending_owners) : 0;

@@ -12,7 +12,7 @@
  * - incremental: an object already in the map is not entered (an earlier
  *   walk owns it), and every object the walk queues goes into the map with
  *   the walk's owner at once (one probe of the map per reference: the map
- *   is the walk's seen set; the seen set only holds the skipped ids). An
+ *   is the walk's seen set; it has no other, only the skipped ids). An
  *   object of a skipped type leaves the map when it comes off the queue,
  *   and so do the objects a walk cut short by objects_limit left queued
  *   (what lies behind them is behind owned objects: no later incremental
@@ -79,7 +79,11 @@ typedef struct {
     int ownership_only;         /* incremental: own, count, no statistics */
 
     /* state */
-    mi_pointer_set seen;        /* queued, taken stock of, or skipped */
+    size_t expected_objects;    /* the seen set's first size */
+    /* Queued, taken stock of, or skipped: made from `skipped` by the
+       first root of a plain or accounting walk (an incremental walk has
+       none: the owner map is its seen set). */
+    mi_pointer_set seen;
     /* The skipped addresses alone (a few dozen: it stays in cache). The
        incremental and accounting walks ask it, not the seen set, about
        each owned object they meet: the seen set of the accounting walk
@@ -122,7 +126,7 @@ typedef struct {
 int mi_walk_init(mi_walk *walk, size_t expected_objects);
 void mi_walk_free(mi_walk *walk);
 
-/* Before the walk: an address never to enter or count. */
+/* Before the roots: an address never to enter or count. */
 int mi_walk_skip(mi_walk *walk, const void *address);
 /* Checks the type arguments of a walk: tuples of at most
    MI_MAX_SKIP_TYPES types (whose instances the walk leaves alone) and
