@@ -280,10 +280,14 @@ mi_walk_add_root(mi_walk *walk, PyObject *object)
         PyErr_NoMemory();
         return -1;
     }
+    /* The roots of incremental and accounting walks are batched as the
+       references met by the walk are (an import's walk has every module
+       of sys.modules for roots, most of them owned: a probe of the map
+       each); mi_walk_run handles the last batch. */
     int status = walk->mode == MI_WALK_INCREMENTAL
-        ? enqueue_unowned(object, walk)
+        ? batch_unowned(object, walk)
         : walk->mode == MI_WALK_ACCOUNTING
-        ? enqueue_accounting(object, walk) : enqueue(object, walk);
+        ? batch_accounting(object, walk) : enqueue(object, walk);
     if (status < 0) {
         PyErr_NoMemory();
         return -1;
@@ -583,6 +587,10 @@ run(mi_walk *walk, const mi_walk_mode mode)
     PyObject *object;
     if (mode != MI_WALK_INCREMENTAL && start_seen(walk) < 0) {
         goto no_memory;
+    }
+    if (mode != MI_WALK_PLAIN && walk->n_edges != 0
+        && handle_edges(walk, enqueue_one) != 0) {
+        goto no_memory;     /* the last roots */
     }
     while ((object = mi_object_stack_pop(&walk->pending)) != NULL) {
         uintptr_t queued_owner = mode == MI_WALK_ACCOUNTING
