@@ -12,10 +12,13 @@
 #define MAX_REPR 65536
 
 /* A type table's types and attribute names, held across the Python code
-   of phase 2. */
+   of phase 2: the names as their packed map (field attribute_names of
+   TYPE_STATS), made in phase 1, copied into the records in phase 3. */
 typedef struct {
     PyObject **types;       /* strong references, table order */
-    PyObject **names;       /* {name: instances} dicts, or NULL */
+    mi_record_batch names;  /* the maps, one after another */
+    size_t *names_end;      /* where the map of each type ends in `names`
+                               (the previous end: where it starts) */
     size_t length;
 } held_table;
 
@@ -63,37 +66,88 @@ static void
 release_table(held_table *held)
 {
     for (size_t i = 0; i < held->length; i++) {
-        Py_XDECREF(held->types[i]);
-        if (held->names != NULL) {
-            Py_XDECREF(held->names[i]);
-        }
+        Py_DECREF(held->types[i]);
     }
     free(held->types);
-    free(held->names);
+    free(held->names_end);
+    msgpack_sbuffer_destroy(&held->names.buffer);
     memset(held, 0, sizeof *held);
+}
+
+static int pack_str(mi_record_batch *batch, PyObject *text);
+
+/* Packs {name: instances} of `map` (name address -> instances), as
+   records.py packs the dict of mi_result_attribute_names. When every name
+   is an exact interned str, no two are equal (interning keeps one str per
+   value), so that dict would hold them as the map does, in its order:
+   they are packed straight from the map. Otherwise the dict is made,
+   merging equal names. 0, or -1 with an exception set. */
+static int
+pack_attribute_names(mi_record_batch *batch, const mi_count_map *map)
+{
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    int all_interned = 1;
+    while (all_interned && mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        all_interned = PyUnicode_CheckExact(name)
+            && PyUnicode_CHECK_INTERNED(name);
+    }
+    if (all_interned) {
+        mi_pack_map_header(batch, map->count);
+        position = 0;
+        while (mi_count_map_next(map, &position, &key, &count)) {
+            if (pack_str(batch, (PyObject *)(uintptr_t)key) < 0) {
+                return -1;
+            }
+            mi_pack_uint(batch, count);
+        }
+        return 0;
+    }
+    PyObject *names = mi_result_attribute_names(map);
+    if (names == NULL) {
+        return -1;
+    }
+    Py_ssize_t at = 0;
+    PyObject *name, *instances;
+    mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
+    while (PyDict_Next(names, &at, &name, &instances)) {
+        if (pack_str(batch, name) < 0) {
+            Py_DECREF(names);
+            return -1;
+        }
+        mi_pack_uint(batch, PyLong_AsUnsignedLongLong(instances));
+    }
+    Py_DECREF(names);
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 static int
 hold_table(const mi_type_table *table, held_table *held)
 {
     size_t n = table->length ? table->length : 1;
-    held->types = calloc(n, sizeof(PyObject *));
-    held->names = calloc(n, sizeof(PyObject *));
+    mi_record_batch_init(&held->names);
+    held->types = malloc(n * sizeof(PyObject *));
+    held->names_end = malloc(n * sizeof(size_t));
     held->length = 0;
-    if (held->types == NULL || held->names == NULL) {
+    if (held->types == NULL || held->names_end == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     for (size_t i = 0; i < table->length; i++) {
         held->types[i] = Py_NewRef((PyObject *)table->stats[i].type);
         held->length = i + 1;
-        if (table->stats[i].attribute_names.count != 0) {
-            held->names[i] = mi_result_attribute_names(
-                &table->stats[i].attribute_names);
-            if (held->names[i] == NULL) {
-                return -1;
-            }
+        const mi_count_map *names = &table->stats[i].attribute_names;
+        if (names->count != 0
+            && pack_attribute_names(&held->names, names) < 0) {
+            return -1;
         }
+        held->names_end[i] = held->names.buffer.size;
+    }
+    if (held->names.failed) {
+        PyErr_NoMemory();
+        return -1;
     }
     return 0;
 }
@@ -251,24 +305,20 @@ pack_str(mi_record_batch *batch, PyObject *text)
     return 0;
 }
 
-/* {name: instances}, or an empty map. */
-static int
-pack_names(mi_record_batch *batch, PyObject *names)
+/* The attribute names of type `i` of `held`: the map packed in phase 1,
+   or an empty map. */
+static void
+pack_names(mi_record_batch *batch, const held_table *held, size_t i)
 {
-    if (names == NULL) {
+    size_t start = i == 0 ? 0 : held->names_end[i - 1];
+    size_t end = held->names_end[i];
+    if (start == end) {
         mi_pack_map_header(batch, 0);
-        return 0;
+        return;
     }
-    Py_ssize_t position = 0;
-    PyObject *name, *count;
-    mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
-    while (PyDict_Next(names, &position, &name, &count)) {
-        if (pack_str(batch, name) < 0) {
-            return -1;
-        }
-        mi_pack_uint(batch, PyLong_AsUnsignedLongLong(count));
-    }
-    return PyErr_Occurred() ? -1 : 0;
+    batch->failed |= msgpack_sbuffer_write(&batch->buffer,
+                                           held->names.buffer.data + start,
+                                           end - start) != 0;
 }
 
 static int
@@ -385,8 +435,8 @@ pack_type_stats(mi_record_batch *batch, const mi_type_table *table,
         pack_addresses(batch, &stats->addresses);
         mi_pack_uint(batch, stats->dict_instances);
         mi_pack_uint(batch, stats->dict_bytes);
-        if (pack_names(batch, held->names[i]) < 0
-            || mi_record_batch_end(batch) < 0) {
+        pack_names(batch, held, i);
+        if (mi_record_batch_end(batch) < 0) {
             goto cleanup;
         }
     }
