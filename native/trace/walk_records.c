@@ -583,18 +583,20 @@ pack_duplicates(mi_record_batch *batch, const held_groups *groups,
                 const mi_duplicate_candidates *candidates, uint32_t scope,
                 mi_type_ids *ids)
 {
+    /* The histogram of what phase 1 read and the sample of the members'
+       addresses (numbers: no member is read), one group at a time, in
+       one map emptied between groups. */
+    mi_count_map refcounts;
+    mi_count_map_init(&refcounts);
+    int status = -1;
     for (size_t i = 0; i < groups->length; i++) {
         const held_group *group = &groups->items[i];
         if (i + 2 < groups->length) {
             /* Its type and repr read it: a cache miss otherwise. */
             __builtin_prefetch(groups->items[i + 2].value);
         }
-        /* The histogram of what phase 1 read and the sample of the
-           members' addresses (numbers: no member is read), one group at
-           a time. */
-        mi_count_map refcounts;
         mi_address_sample addresses;
-        mi_count_map_init(&refcounts);
+        mi_count_map_clear(&refcounts);
         mi_address_sample_init(&addresses);
         for (size_t m = group->start; m < group->start + group->copies;
              m++) {
@@ -603,19 +605,20 @@ pack_duplicates(mi_record_batch *batch, const held_groups *groups,
             if (groups->refcounts[m] != IMMORTAL_MEMBER
                 && mi_count_map_add(&refcounts, groups->refcounts[m],
                                     1) < 0) {
-                mi_count_map_free(&refcounts);
                 PyErr_NoMemory();
-                return -1;
+                goto cleanup;
             }
         }
-        int packed = pack_duplicate(batch, group, &refcounts, &addresses,
-                                    scope, ids);
-        mi_count_map_free(&refcounts);
-        if (packed < 0) {
-            return -1;
+        if (pack_duplicate(batch, group, &refcounts, &addresses, scope,
+                           ids) < 0) {
+            goto cleanup;
         }
     }
-    return 0;
+    status = 0;
+
+cleanup:
+    mi_count_map_free(&refcounts);
+    return status;
 }
 
 static int
