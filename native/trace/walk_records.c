@@ -76,51 +76,200 @@ release_table(held_table *held)
 
 static int pack_str(mi_record_batch *batch, PyObject *text);
 
+/* The attribute names of a type are str, nearly all interned: no two of
+   those are equal (interning keeps one str per value). The others (a
+   module's constants added by C code, keys set through __dict__) may
+   equal another name, and count as one name with it, as in the dict that
+   mi_result_attribute_names makes. A class is such a name and every
+   name equal to it. */
+typedef struct {
+    PyObject *text;         /* one of its names, for comparisons */
+    PyObject *first;        /* its first name in the map's order */
+    Py_hash_t hash;         /* of the text: the value of hash(name) */
+    uint64_t count;         /* the instances of all its names */
+    int packed;
+} name_class;
+
+typedef struct {
+    name_class *classes;
+    size_t length;
+    int32_t *index;         /* open addressing: class index, or -1 */
+    size_t mask;
+} name_classes;
+
+static Py_hash_t
+text_hash(PyObject *name)
+{
+    Py_hash_t hash = ((PyASCIIObject *)name)->hash;
+    if (hash == -1) {       /* computed, not cached: nothing is written */
+        hash = _Py_HashBytes(PyUnicode_DATA(name),
+                             PyUnicode_GET_LENGTH(name)
+                             * PyUnicode_KIND(name));
+    }
+    return hash;
+}
+
+static int
+same_text(PyObject *a, PyObject *b)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return length == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+        && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                  (size_t)length * (size_t)kind) == 0;
+}
+
+/* The slot of the class of `name`'s text: the one holding it, or the
+   empty slot where it would go. */
+static size_t
+class_slot(const name_classes *classes, PyObject *name, Py_hash_t hash)
+{
+    size_t slot = (size_t)hash & classes->mask;
+    for (;;) {
+        int32_t at = classes->index[slot];
+        if (at < 0 || (classes->classes[at].hash == hash
+                       && same_text(classes->classes[at].text, name))) {
+            return slot;
+        }
+        slot = (slot + 1) & classes->mask;
+    }
+}
+
+/* The class of `name`, or NULL when it has none (an interned name that
+   equals no other). */
+static name_class *
+class_of(const name_classes *classes, PyObject *name)
+{
+    if (classes->length == 0) {
+        return NULL;
+    }
+    int32_t at = classes->index[class_slot(classes, name, text_hash(name))];
+    return at < 0 ? NULL : &classes->classes[at];
+}
+
+/* The classes of the names of `map` that are not interned (`loose` of
+   them): each with its first name in the map's order (interned or not)
+   and its total; *repeated is the number of names that are not first in
+   their class. 0, or -1 when out of memory. */
+static int
+find_classes(const mi_count_map *map, size_t loose, name_classes *classes,
+             size_t *repeated)
+{
+    size_t capacity = 8;
+    while (capacity < 2 * loose) {
+        capacity *= 2;
+    }
+    classes->classes = malloc(loose * sizeof *classes->classes);
+    classes->index = malloc(capacity * sizeof *classes->index);
+    classes->length = 0;
+    classes->mask = capacity - 1;
+    if (classes->classes == NULL || classes->index == NULL) {
+        return -1;
+    }
+    memset(classes->index, -1, capacity * sizeof *classes->index);
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        if (PyUnicode_CHECK_INTERNED(name)) {
+            continue;
+        }
+        Py_hash_t hash = text_hash(name);
+        size_t slot = class_slot(classes, name, hash);
+        if (classes->index[slot] < 0) {
+            classes->index[slot] = (int32_t)classes->length;
+            classes->classes[classes->length++] =
+                (name_class){name, NULL, hash, 0, 0};
+        }
+    }
+    /* The first name of each class, in the map's order, and totals. */
+    *repeated = 0;
+    position = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        name_class *found = class_of(classes, name);
+        if (found == NULL) {
+            continue;
+        }
+        found->count += count;
+        if (found->first == NULL) {
+            found->first = name;
+        }
+        else {
+            (*repeated)++;
+        }
+    }
+    return 0;
+}
 /* Packs {name: instances} of `map` (name address -> instances), as
-   records.py packs the dict of mi_result_attribute_names. When every name
-   is an exact interned str, no two are equal (interning keeps one str per
-   value), so that dict would hold them as the map does, in its order:
-   they are packed straight from the map. Otherwise the dict is made,
-   merging equal names. 0, or -1 with an exception set. */
+   records.py packs the dict of mi_result_attribute_names, without the
+   dict when every name is an exact str: in the map's order, the names of
+   a class merged into its first. 0, or -1 with an exception set. */
 static int
 pack_attribute_names(mi_record_batch *batch, const mi_count_map *map)
 {
     size_t position = 0;
     uint64_t key;
     uint64_t count;
-    int all_interned = 1;
-    while (all_interned && mi_count_map_next(map, &position, &key, &count)) {
+    size_t loose = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
         PyObject *name = (PyObject *)(uintptr_t)key;
-        all_interned = PyUnicode_CheckExact(name)
-            && PyUnicode_CHECK_INTERNED(name);
-    }
-    if (all_interned) {
-        mi_pack_map_header(batch, map->count);
-        position = 0;
-        while (mi_count_map_next(map, &position, &key, &count)) {
-            if (pack_str(batch, (PyObject *)(uintptr_t)key) < 0) {
-                return -1;
-            }
-            mi_pack_uint(batch, count);
+        if (!PyUnicode_CheckExact(name)) {
+            loose = SIZE_MAX;
+            break;
         }
-        return 0;
+        loose += !PyUnicode_CHECK_INTERNED(name);
     }
-    PyObject *names = mi_result_attribute_names(map);
-    if (names == NULL) {
-        return -1;
-    }
-    Py_ssize_t at = 0;
-    PyObject *name, *instances;
-    mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
-    while (PyDict_Next(names, &at, &name, &instances)) {
-        if (pack_str(batch, name) < 0) {
-            Py_DECREF(names);
+    if (loose == SIZE_MAX) {
+        /* Other keys: a subclass of str is copied, the rest left out. */
+        PyObject *names = mi_result_attribute_names(map);
+        if (names == NULL) {
             return -1;
         }
-        mi_pack_uint(batch, PyLong_AsUnsignedLongLong(instances));
+        Py_ssize_t at = 0;
+        PyObject *name, *instances;
+        mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
+        while (PyDict_Next(names, &at, &name, &instances)) {
+            if (pack_str(batch, name) < 0) {
+                Py_DECREF(names);
+                return -1;
+            }
+            mi_pack_uint(batch, PyLong_AsUnsignedLongLong(instances));
+        }
+        Py_DECREF(names);
+        return PyErr_Occurred() ? -1 : 0;
     }
-    Py_DECREF(names);
-    return PyErr_Occurred() ? -1 : 0;
+    name_classes classes = {NULL, 0, NULL, 0};
+    size_t repeated = 0;
+    int status = -1;
+    if (loose != 0 && find_classes(map, loose, &classes, &repeated) < 0) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    mi_pack_map_header(batch, map->count - repeated);
+    position = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        name_class *found = class_of(&classes, name);
+        if (found != NULL) {
+            if (found->packed || found->first != name) {
+                continue;
+            }
+            found->packed = 1;
+            count = found->count;
+        }
+        if (pack_str(batch, name) < 0) {
+            goto cleanup;
+        }
+        mi_pack_uint(batch, count);
+    }
+    status = 0;
+
+cleanup:
+    free(classes.classes);
+    free(classes.index);
+    return status;
 }
 
 static int

@@ -771,10 +771,15 @@ class Hashless:
 
 class Renamed:
     """A class whose instances' dict keys are equal str that are not
-    interned (one object each): the records count them as one name."""
+    interned (one object each), some equal to an interned name: the
+    records count each text as one name."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: bool) -> None:
         vars(self)[''.join(['la', 'te'])] = 1
+        if first:
+            self.shown = 1
+        else:
+            vars(self)[''.join(['sho', 'wn'])] = 1
 
 
 def test_records_packed_in_c_are_those_of_python(
@@ -792,7 +797,7 @@ def test_records_packed_in_c_are_those_of_python(
             numbers=[int(f'{10**30 + i}') for i in (1, 1, 2, 2, 2)],
             pairs=[(text, 1.5), (text, 1.5)],
             hashless=[Hashless() for _ in range(3)],
-            renamed=[Renamed() for _ in range(3)],
+            renamed=[Renamed(i == 1) for i in range(3)],
             big='x' * (records.MAX_REPR + 10),
             bigger='x' * (records.MAX_REPR + 10),
             Unused=type('Unused', (), {}),
@@ -847,7 +852,8 @@ def test_records_packed_in_c_are_those_of_python(
     # Names that are equal str but distinct objects are merged.
     renamed = {r[1] for r in got if r[0] == records.TYPE
                and r[2].endswith('.Renamed')}
-    assert [r[11] for r in stats if r[2] in renamed] == [{'late': 3}]
+    assert [r[11] for r in stats if r[2] in renamed] == [{'late': 3,
+                                                          'shown': 3}]
 
 
 def test_records_need_a_writer(tracker: _native.AttributionTracker) -> None:
