@@ -78,15 +78,26 @@ table_entry(uint32_t hash, size_t index)
     return (uint64_t)hash << 32 | (uint64_t)(index + 1);
 }
 
+/* What the groups found will take once ordered. */
+typedef struct {
+    uint32_t members;       /* the candidates placed */
+    uint32_t groups;
+} group_totals;
+
 /* Finds for each candidate the first earlier candidate equal to it. A
    candidate with none (a group's first member) gets the number of its
    group's members in its hash field (the table holds the hash from then
    on); one that has one gets JOINED and that first member's index in
-   place of its hash, and adds itself to the first member's count. */
+   place of its hash, and adds itself to the first member's count. Counts
+   the groups, and their members, that order_by_group will place (with
+   `repeated_only`, those of two or more members). */
 static void
 assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
-              size_t mask, mi_values_equal equal)
+              size_t mask, mi_values_equal equal, int repeated_only,
+              group_totals *totals)
 {
+    totals->members = 0;
+    totals->groups = 0;
     for (size_t i = 0; i < length; i++) {
         uint32_t hash = items[i].hash;
         size_t slot = slot_of(&items[i], mask);
@@ -95,6 +106,10 @@ assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
             if (entry == 0) {
                 table[slot] = table_entry(hash, i);
                 items[i].group = 1;
+                if (!repeated_only) {
+                    totals->groups++;
+                    totals->members++;
+                }
                 break;
             }
             if ((uint32_t)(entry >> 32) == hash) {
@@ -102,6 +117,11 @@ assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
                 mi_duplicate_candidate *candidate = &items[first];
                 if (candidate->type_index == items[i].type_index
                     && equal(candidate->object, items[i].object)) {
+                    if (repeated_only && candidate->group == 1) {
+                        totals->groups++;
+                        totals->members++;  /* the first member */
+                    }
+                    totals->members++;
                     candidate->group++;
                     items[i].group = first;
                     items[i].type_index |= JOINED;
@@ -113,80 +133,57 @@ assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
     }
 }
 
-/* The index of the first member of the group of items[i]. */
-static inline uint32_t
-first_member(const mi_duplicate_candidate *items, size_t i)
-{
-    return items[i].type_index & JOINED ? items[i].group : (uint32_t)i;
-}
-
-/* Not placed (repeated_only: a group of one member). */
-#define LEFT_OUT UINT32_MAX
-
-/* Moves the candidates into a new array, each group's members contiguous,
-   groups in the order of their first member (a stable counting sort on
-   that member's index, whose count assign_groups left in its group
-   field), numbered from 0; with `repeated_only`, groups of one member are
-   left out. Returns the number of groups placed, or -1 when out of memory
-   (the candidates are then only fit to be freed). */
+/* Moves the candidates into a new array of `totals->members`, each
+   group's members contiguous, groups in the order of their first member
+   (a stable counting sort on that member's index, whose count
+   assign_groups left in its group field), numbered from 0; with
+   `repeated_only`, groups of one member are left out. One pass: a group's
+   first member comes before the others, and takes the place where the
+   group starts; its fields then hold the group's next place (group) and
+   number (type_index, copied already). Returns the number of groups
+   placed, or -1 when out of memory (the candidates are then only fit to
+   be freed). */
 static long
-order_by_group(mi_duplicate_candidates *candidates, int repeated_only)
+order_by_group(mi_duplicate_candidates *candidates, int repeated_only,
+               const group_totals *totals)
 {
     size_t length = candidates->length;
     mi_duplicate_candidate *items = candidates->items;
-    long placed = 0;
-
-    /* First members' counts become the index where their group's next
-       member goes. */
-    uint32_t kept = 0;
-    for (size_t k = 0; k < length; k++) {
-        if (items[k].type_index & JOINED) {
-            continue;
-        }
-        uint32_t size = items[k].group;
-        if (repeated_only && size < 2) {
-            items[k].group = LEFT_OUT;
-            continue;
-        }
-        items[k].group = kept;
-        kept += size;
-        placed++;
-    }
+    uint32_t kept = totals->members;
     mi_duplicate_candidate *ordered =
         malloc((kept ? kept : 1) * sizeof *ordered);
     if (ordered == NULL) {
         return -1;
     }
-    /* A group's first member comes before the others: it is placed (and
-       its next index read) before any of them. Each placed member holds,
-       for now, the group's key: its first member's index. */
+    uint32_t placed = 0;
+    uint32_t groups = 0;
     for (size_t i = 0; i < length; i++) {
-        uint32_t first = first_member(items, i);
-        uint32_t *next = &items[first].group;
-        if (*next == LEFT_OUT) {
+        mi_duplicate_candidate *item = &items[i];
+        mi_duplicate_candidate *into;
+        if (item->type_index & JOINED) {
+            mi_duplicate_candidate *first = &items[item->group];
+            into = &ordered[first->group++];
+            into->group = first->type_index;
+            into->type_index = item->type_index & ~JOINED;
+        }
+        else if (repeated_only && item->group < 2) {
             continue;
         }
-        mi_duplicate_candidate *item = &ordered[(*next)++];
-        item->object = items[i].object;
-        item->group = first;
-        item->type_index = items[i].type_index & ~JOINED;
-    }
-    /* Keys to numbers: the groups are contiguous, keys unique to each. */
-    uint32_t group = 0;
-    uint32_t previous_key = kept ? ordered[0].group : 0;
-    for (uint32_t i = 0; i < kept; i++) {
-        uint32_t key = ordered[i].group;
-        if (key != previous_key) {
-            group++;
-            previous_key = key;
+        else {
+            into = &ordered[placed];
+            into->group = groups;
+            into->type_index = item->type_index;
+            placed += item->group;
+            item->group = (uint32_t)(into - ordered) + 1;
+            item->type_index = groups++;
         }
-        ordered[i].group = group;
+        into->object = item->object;
     }
     free(items);
     candidates->items = ordered;
     candidates->length = kept;
     candidates->capacity = kept;
-    return placed;
+    return (long)groups;
 }
 
 static long
@@ -224,9 +221,11 @@ build_groups(mi_duplicate_candidates *candidates, mi_values_equal equal,
         return -1;
     }
     write_bytes(table, 0, capacity * sizeof *table);
-    assign_groups(candidates->items, length, table, capacity - 1, equal);
+    group_totals totals;
+    assign_groups(candidates->items, length, table, capacity - 1, equal,
+                  repeated_only, &totals);
     free(table);
-    return order_by_group(candidates, repeated_only);
+    return order_by_group(candidates, repeated_only, &totals);
 }
 
 long
