@@ -140,21 +140,16 @@ assign_groups(mi_duplicate_candidate *items, size_t length, uint64_t *table,
    `repeated_only`, groups of one member are left out. One pass: a group's
    first member comes before the others, and takes the place where the
    group starts; its fields then hold the group's next place (group) and
-   number (type_index, copied already). Returns the number of groups
-   placed, or -1 when out of memory (the candidates are then only fit to
-   be freed). */
+   number (type_index, copied already). `ordered` (malloc'd) has room
+   for them, and becomes the candidates' array. Returns the number of
+   groups placed. */
 static long
 order_by_group(mi_duplicate_candidates *candidates, int repeated_only,
-               const group_totals *totals)
+               const group_totals *totals, mi_duplicate_candidate *ordered)
 {
     size_t length = candidates->length;
     mi_duplicate_candidate *items = candidates->items;
     uint32_t kept = totals->members;
-    mi_duplicate_candidate *ordered =
-        malloc((kept ? kept : 1) * sizeof *ordered);
-    if (ordered == NULL) {
-        return -1;
-    }
     uint32_t placed = 0;
     uint32_t groups = 0;
     for (size_t i = 0; i < length; i++) {
@@ -224,8 +219,31 @@ build_groups(mi_duplicate_candidates *candidates, mi_values_equal equal,
     group_totals totals;
     assign_groups(candidates->items, length, table, capacity - 1, equal,
                   repeated_only, &totals);
-    free(table);
-    return order_by_group(candidates, repeated_only, &totals);
+    /* The groups' members go into the table's memory when it has room
+       (its pages are mapped already), given back beyond them; into a new
+       array otherwise. */
+    size_t kept_bytes = (totals.members ? totals.members : 1)
+        * sizeof(mi_duplicate_candidate);
+    mi_duplicate_candidate *ordered;
+    if (kept_bytes <= capacity * sizeof *table) {
+        ordered = (mi_duplicate_candidate *)table;
+    }
+    else {
+        free(table);
+        ordered = malloc(kept_bytes);
+        if (ordered == NULL) {
+            return -1;
+        }
+    }
+    long groups = order_by_group(candidates, repeated_only, &totals,
+                                 ordered);
+    if (kept_bytes < capacity * sizeof *table) {
+        mi_duplicate_candidate *fitted = realloc(ordered, kept_bytes);
+        if (fitted != NULL) {
+            candidates->items = fitted;
+        }
+    }
+    return groups;
 }
 
 long
