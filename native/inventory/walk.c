@@ -54,6 +54,16 @@ mi_walk_free(mi_walk *walk)
     mi_type_table_free(&walk->unattributed);
 }
 
+/* The bit of `address` in walk->skip_filter: its word in *word. */
+static inline uint64_t
+skip_filter_bit(const void *address, size_t *word)
+{
+    uint64_t h = (uint64_t)((uintptr_t)address >> 4)
+        * UINT64_C(0x9E3779B97F4A7C15);
+    *word = (size_t)(h >> 58);          /* 64 words */
+    return UINT64_C(1) << ((h >> 52) & 63);
+}
+
 int
 mi_walk_skip(mi_walk *walk, const void *address)
 {
@@ -61,7 +71,20 @@ mi_walk_skip(mi_walk *walk, const void *address)
         PyErr_NoMemory();
         return -1;
     }
+    size_t word;
+    uint64_t bit = skip_filter_bit(address, &word);
+    walk->skip_filter[word] |= bit;
     return 0;
+}
+
+/* Whether `object` is one of the skipped addresses. */
+static inline int
+is_skipped(const mi_walk *walk, PyObject *object)
+{
+    size_t word;
+    uint64_t bit = skip_filter_bit(object, &word);
+    return (walk->skip_filter[word] & bit) != 0
+        && mi_pointer_set_contains(&walk->skipped, object);
 }
 
 int
@@ -136,7 +159,7 @@ static int
 enqueue_unowned(PyObject *object, void *arg)
 {
     mi_walk *walk = arg;
-    if (mi_pointer_set_contains(&walk->skipped, object)) {
+    if (is_skipped(walk, object)) {
         return 0;
     }
     int claimed = mi_owner_map_claim(walk->owners, mi_object_block(object),
@@ -174,7 +197,7 @@ enqueue_accounting(PyObject *object, void *arg)
     case 2:
         return 0;
     case 1:
-        if (mi_pointer_set_contains(&walk->skipped, object)) {
+        if (is_skipped(walk, object)) {
             return 0;
         }
         return push_owned(walk, object, (uintptr_t)owner + 1);

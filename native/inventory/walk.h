@@ -37,6 +37,7 @@
 #define MI_MAX_DUPLICATE_TYPES 16
 #define MI_MAX_SKIP_TYPES 32
 #define MI_EDGE_BATCH 16
+#define MI_SKIP_FILTER_WORDS 64
 
 typedef enum {
     MI_WALK_PLAIN = 0,
@@ -90,6 +91,9 @@ typedef struct {
        holds every object no walk owns, and a probe of it is a cache
        miss. */
     mi_pointer_set skipped;
+    /* A bit per hash of the skipped addresses: most objects are not
+       skipped, and this answers so without asking `skipped`. */
+    uint64_t skip_filter[MI_SKIP_FILTER_WORDS];
     mi_object_stack pending;
     mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
     /* Incremental and accounting: the references met while traversing
