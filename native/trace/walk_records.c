@@ -202,6 +202,7 @@ find_classes(const mi_count_map *map, size_t loose, name_classes *classes,
     }
     return 0;
 }
+
 /* Packs {name: instances} of `map` (name address -> instances), as
    records.py packs the dict of mi_result_attribute_names, without the
    dict when every name is an exact str: in the map's order, the names of
@@ -621,20 +622,13 @@ pack_uninstantiated(mi_record_batch *batch, const mi_type_table *table,
         return -1;
     }
     for (size_t i = 0; i < table->length; i++) {
-        if (table->stats[i].instances != 0) {
-            continue;
-        }
-        /* A type numbered already says whether it is an exception: its
-           class and MRO, cache misses, are not read. Exceptions are not
-           numbered here (no TYPE record for them). */
         PyTypeObject *type = (PyTypeObject *)held->types[i];
-        uint32_t id = (uint32_t)mi_count_map_get(&ids->index_of,
-                                                 (uintptr_t)type);
-        if (id != 0 ? ids->entries[id - 1].exception
-            : PyType_IsSubtype(type, (PyTypeObject *)PyExc_BaseException)) {
+        if (table->stats[i].instances != 0
+            || PyType_IsSubtype(type, (PyTypeObject *)PyExc_BaseException)) {
             continue;
         }
-        if (id == 0 && (id = mi_type_ids_get(ids, type, batch)) == 0) {
+        uint32_t id = mi_type_ids_get(ids, type, batch);
+        if (id == 0) {
             goto cleanup;
         }
         order[n++] = (row_order){0, 0, ids->entries[id - 1].name, id};
