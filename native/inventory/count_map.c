@@ -1,6 +1,7 @@
 #include "count_map.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static size_t
 slot_of(uint64_t stored_key, size_t mask)
@@ -26,6 +27,20 @@ mi_count_map_free(mi_count_map *map)
 {
     free(map->entries);
     mi_count_map_init(map);
+}
+
+/* The capacity of a map's first allocation. */
+#define FIRST_CAPACITY 8
+
+void
+mi_count_map_clear(mi_count_map *map)
+{
+    if (map->entries != NULL && map->mask + 1 == FIRST_CAPACITY) {
+        memset(map->entries, 0, FIRST_CAPACITY * sizeof(mi_count_entry));
+        map->count = 0;
+        return;
+    }
+    mi_count_map_free(map);
 }
 
 static mi_count_entry *
@@ -64,7 +79,7 @@ mi_count_map_add(mi_count_map *map, uint64_t key, uint64_t amount)
 {
     uint64_t stored_key = key + 1;
     if (map->entries == NULL) {
-        if (resize(map, 8) < 0) {
+        if (resize(map, FIRST_CAPACITY) < 0) {
             return -1;
         }
     }

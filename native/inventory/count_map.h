@@ -26,6 +26,10 @@ typedef struct {
 
 void mi_count_map_init(mi_count_map *map);
 void mi_count_map_free(mi_count_map *map);
+/* Empties the map. It then is as a new one, iterated in the same order
+   after the same adds, but keeps its first allocation: a map filled and
+   emptied many times (one small histogram after another) allocates once. */
+void mi_count_map_clear(mi_count_map *map);
 
 /* Adds `amount` to the count of `key` (UINT64_MAX is not a valid key).
    Returns 0, or -1 when out of memory (the map is then unchanged). */

@@ -1,6 +1,7 @@
 #include "pointer_set.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static size_t
 slot_of(uintptr_t key, size_t mask)
@@ -25,11 +26,28 @@ capacity_for(size_t expected)
     return capacity;
 }
 
+/* memset through a pointer the compiler cannot see through: it would
+   make malloc then memset a calloc again. */
+static void *(*const volatile write_bytes)(void *, int, size_t) = memset;
+
+/* A zeroed array of `capacity` slots, or NULL. Zeroed by writing: the
+   fresh pages of a calloc would fault twice, mapped by the first probe's
+   read, then copied by its write. */
+static uintptr_t *
+new_slots(size_t capacity)
+{
+    uintptr_t *slots = malloc(capacity * sizeof(uintptr_t));
+    if (slots != NULL) {
+        write_bytes(slots, 0, capacity * sizeof(uintptr_t));
+    }
+    return slots;
+}
+
 int
 mi_pointer_set_init(mi_pointer_set *set, size_t expected)
 {
     size_t capacity = capacity_for(expected);
-    set->slots = calloc(capacity, sizeof(uintptr_t));
+    set->slots = new_slots(capacity);
     if (set->slots == NULL) {
         return -1;
     }
@@ -62,7 +80,7 @@ grow(mi_pointer_set *set)
 {
     size_t old_capacity = set->mask + 1;
     size_t new_capacity = old_capacity * 2;
-    uintptr_t *slots = calloc(new_capacity, sizeof(uintptr_t));
+    uintptr_t *slots = new_slots(new_capacity);
     if (slots == NULL) {
         return -1;
     }

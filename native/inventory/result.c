@@ -167,18 +167,18 @@ compare_groups(const void *left, const void *right)
     return a->start < b->start ? -1 : (a->start > b->start);
 }
 
-/* (type, value, copies, size, immortal, interned, refcounts, addresses) */
+/* (type, value, copies, size, immortal, interned, refcounts, addresses);
+   `refcounts` is a scratch map, emptied first. */
 static PyObject *
 build_duplicate_row(const mi_duplicate_candidates *candidates,
-                    const mi_duplicate_group *group, PyTypeObject *cls)
+                    const mi_duplicate_group *group, PyTypeObject *cls,
+                    mi_count_map *refcounts)
 {
-    mi_count_map refcounts;
     mi_address_sample addresses;
     unsigned long long immortal = 0;
     unsigned long long interned = 0;
-    PyObject *row = NULL;
 
-    mi_count_map_init(&refcounts);
+    mi_count_map_clear(refcounts);
     mi_address_sample_init(&addresses);
     for (size_t i = group->start; i < group->end; i++) {
         PyObject *member = candidates->items[i].object;
@@ -188,10 +188,10 @@ build_duplicate_row(const mi_duplicate_candidates *candidates,
         if (_Py_IsImmortal(member)) {
             immortal++;
         }
-        else if (mi_count_map_add(&refcounts, (uint64_t)Py_REFCNT(member),
+        else if (mi_count_map_add(refcounts, (uint64_t)Py_REFCNT(member),
                                   1) < 0) {
             PyErr_NoMemory();
-            goto cleanup;
+            return NULL;
         }
     }
     PyObject *value = candidates->items[group->start].object;
@@ -202,14 +202,10 @@ build_duplicate_row(const mi_duplicate_candidates *candidates,
         PyLong_FromSsize_t(group->size),
         PyLong_FromUnsignedLongLong(immortal),
         PyLong_FromUnsignedLongLong(interned),
-        count_map_as_dict(&refcounts),
+        count_map_as_dict(refcounts),
         addresses_as_list(&addresses),
     };
-    row = new_row(cls, items, Py_ARRAY_LENGTH(items));
-
-cleanup:
-    mi_count_map_free(&refcounts);
-    return row;
+    return new_row(cls, items, Py_ARRAY_LENGTH(items));
 }
 
 /* The rows of every group of two or more equal values, by savable bytes,
@@ -223,6 +219,9 @@ build_duplicates(mi_walk *walk, PyTypeObject *cls, mi_duplicate_total *totals)
     size_t n_groups = 0;
     size_t capacity = 0;
     PyObject *rows = NULL;
+    mi_count_map refcounts;     /* of one group, then the next */
+
+    mi_count_map_init(&refcounts);
 
     for (size_t start = 0, end; start < candidates->length; start = end) {
         end = start + 1;
@@ -269,7 +268,8 @@ build_duplicates(mi_walk *walk, PyTypeObject *cls, mi_duplicate_total *totals)
         goto cleanup;
     }
     for (size_t i = 0; i < n_groups; i++) {
-        PyObject *row = build_duplicate_row(candidates, &groups[i], cls);
+        PyObject *row = build_duplicate_row(candidates, &groups[i], cls,
+                                            &refcounts);
         if (row == NULL) {
             Py_CLEAR(rows);
             goto cleanup;
@@ -284,6 +284,7 @@ build_duplicates(mi_walk *walk, PyTypeObject *cls, mi_duplicate_total *totals)
 
 cleanup:
     free(groups);
+    mi_count_map_free(&refcounts);
     return rows;
 }
 

@@ -18,7 +18,8 @@ mi_walk_init(mi_walk *walk, size_t expected_objects)
     /* Most objects of a heap are values (str, tuple, int, ...): one
        allocation of the size the last walk found, touched as filled. */
     mi_duplicate_candidates_expect(&walk->candidates, expected_objects);
-    if (mi_pointer_set_init(&walk->seen, expected_objects) < 0) {
+    walk->expected_objects = expected_objects;
+    if (mi_pointer_set_init(&walk->skipped, 256) < 0) {
         goto error;
     }
     if (mi_object_stack_init(&walk->pending, 4096) < 0
@@ -43,6 +44,7 @@ mi_walk_free(mi_walk *walk)
     walk->deferred = NULL;
     walk->n_deferred = 0;
     mi_pointer_set_free(&walk->seen);
+    mi_pointer_set_free(&walk->skipped);
     mi_object_stack_free(&walk->pending);
     mi_object_stack_free(&walk->pending_owners);
     mi_type_table_free(&walk->types);
@@ -52,14 +54,37 @@ mi_walk_free(mi_walk *walk)
     mi_type_table_free(&walk->unattributed);
 }
 
+/* The bit of `address` in walk->skip_filter: its word in *word. */
+static inline uint64_t
+skip_filter_bit(const void *address, size_t *word)
+{
+    uint64_t h = (uint64_t)((uintptr_t)address >> 4)
+        * UINT64_C(0x9E3779B97F4A7C15);
+    *word = (size_t)(h >> 58);          /* 64 words */
+    return UINT64_C(1) << ((h >> 52) & 63);
+}
+
 int
 mi_walk_skip(mi_walk *walk, const void *address)
 {
-    if (mi_pointer_set_add(&walk->seen, address) < 0) {
+    if (mi_pointer_set_add(&walk->skipped, address) < 0) {
         PyErr_NoMemory();
         return -1;
     }
+    size_t word;
+    uint64_t bit = skip_filter_bit(address, &word);
+    walk->skip_filter[word] |= bit;
     return 0;
+}
+
+/* Whether `object` is one of the skipped addresses. */
+static inline int
+is_skipped(const mi_walk *walk, PyObject *object)
+{
+    size_t word;
+    uint64_t bit = skip_filter_bit(object, &word);
+    return (walk->skip_filter[word] & bit) != 0
+        && mi_pointer_set_contains(&walk->skipped, object);
 }
 
 int
@@ -134,8 +159,8 @@ static int
 enqueue_unowned(PyObject *object, void *arg)
 {
     mi_walk *walk = arg;
-    if (mi_pointer_set_contains(&walk->seen, object)) {
-        return 0;       /* skipped */
+    if (is_skipped(walk, object)) {
+        return 0;
     }
     int claimed = mi_owner_map_claim(walk->owners, mi_object_block(object),
                                      walk->owner);
@@ -159,8 +184,9 @@ push_owned(mi_walk *walk, PyObject *object, uintptr_t owner)
 
 /* The visitor of the accounting walk: an owned object's mark in the owner
    map says whether the walk saw it (the seen set holds the skipped
-   addresses and the objects no walk owns: a few percent). The owner goes
-   on the queue with the object. */
+   addresses and the objects no walk owns: a few percent; the skipped set
+   the skipped addresses alone). The owner goes on the queue with the
+   object. */
 static int
 enqueue_accounting(PyObject *object, void *arg)
 {
@@ -171,8 +197,8 @@ enqueue_accounting(PyObject *object, void *arg)
     case 2:
         return 0;
     case 1:
-        if (mi_pointer_set_contains(&walk->seen, object)) {
-            return 0;       /* skipped */
+        if (is_skipped(walk, object)) {
+            return 0;
         }
         return push_owned(walk, object, (uintptr_t)owner + 1);
     default: {
@@ -249,13 +275,42 @@ mi_walk_set_accounting(mi_walk *walk, mi_owner_map *owners)
     mi_owner_map_new_marks(owners);
 }
 
+/* Plain and accounting walks: makes the seen set, holding the skipped
+   addresses, unless it is made. Returns 0, or -1 when out of memory. */
+static int
+start_seen(mi_walk *walk)
+{
+    if (walk->seen.slots != NULL) {
+        return 0;
+    }
+    if (mi_pointer_set_init(&walk->seen, walk->expected_objects) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i <= walk->skipped.mask; i++) {
+        if (walk->skipped.slots[i] != 0
+            && mi_pointer_set_add(&walk->seen,
+                                  (const void *)walk->skipped.slots[i]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 mi_walk_add_root(mi_walk *walk, PyObject *object)
 {
+    if (walk->mode != MI_WALK_INCREMENTAL && start_seen(walk) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* The roots of incremental and accounting walks are batched as the
+       references met by the walk are (an import's walk has every module
+       of sys.modules for roots, most of them owned: a probe of the map
+       each); mi_walk_run handles the last batch. */
     int status = walk->mode == MI_WALK_INCREMENTAL
-        ? enqueue_unowned(object, walk)
+        ? batch_unowned(object, walk)
         : walk->mode == MI_WALK_ACCOUNTING
-        ? enqueue_accounting(object, walk) : enqueue(object, walk);
+        ? batch_accounting(object, walk) : enqueue(object, walk);
     if (status < 0) {
         PyErr_NoMemory();
         return -1;
@@ -268,6 +323,7 @@ mi_walk_release_traversal(mi_walk *walk)
 {
     walk->left_pending = walk->pending.length;
     mi_pointer_set_free(&walk->seen);
+    mi_pointer_set_free(&walk->skipped);
     mi_object_stack_free(&walk->pending);
     mi_object_stack_free(&walk->pending_owners);
 }
@@ -396,6 +452,25 @@ typedef struct {
     const mi_instance_dict *dict;   /* NULL: no instance dict */
 } mi_stock;
 
+/* Accounting: adds the run of objects of one owner to its totals. Returns
+   0, or -1 when out of memory. */
+static int
+end_owner_run(mi_walk *walk)
+{
+    if (walk->run_owner == 0) {
+        return 0;
+    }
+    uint64_t owner = walk->run_owner - 1;
+    if (mi_count_map_add(&walk->owned_objects, owner, walk->run_objects) < 0
+        || mi_count_map_add(&walk->owned_bytes, owner, walk->run_bytes) < 0) {
+        return -1;
+    }
+    walk->run_owner = 0;
+    walk->run_objects = 0;
+    walk->run_bytes = 0;
+    return 0;
+}
+
 /* Accounting: counts the object under its owner, or, with no owner, in the
    unattributed table. `deferred` is its record when its size comes after
    the walk, else NULL. Returns 0, or -1 when out of memory. */
@@ -404,13 +479,16 @@ tally(mi_walk *walk, PyObject *object, const mi_stock *stock,
       mi_deferred_size *deferred, uintptr_t queued_owner)
 {
     if (queued_owner != 0) {
-        uint32_t owner = (uint32_t)(queued_owner - 1);
-        if (mi_count_map_add(&walk->owned_objects, owner, 1) < 0
-            || mi_count_map_add(&walk->owned_bytes, owner, stock->size) < 0) {
-            return -1;
+        if (queued_owner != walk->run_owner) {
+            if (end_owner_run(walk) < 0) {
+                return -1;
+            }
+            walk->run_owner = queued_owner;
         }
+        walk->run_objects++;
+        walk->run_bytes += stock->size;
         if (deferred != NULL) {
-            deferred->owner = owner;
+            deferred->owner = (int64_t)(queued_owner - 1);
         }
         return 0;
     }
@@ -530,6 +608,13 @@ run(mi_walk *walk, const mi_walk_mode mode)
     visitproc enqueue_one = mode == MI_WALK_INCREMENTAL ? enqueue_unowned
         : enqueue_accounting;
     PyObject *object;
+    if (mode != MI_WALK_INCREMENTAL && start_seen(walk) < 0) {
+        goto no_memory;
+    }
+    if (mode != MI_WALK_PLAIN && walk->n_edges != 0
+        && handle_edges(walk, enqueue_one) != 0) {
+        goto no_memory;     /* the last roots */
+    }
     while ((object = mi_object_stack_pop(&walk->pending)) != NULL) {
         uintptr_t queued_owner = mode == MI_WALK_ACCOUNTING
             ? (uintptr_t)mi_object_stack_pop(&walk->pending_owners) : 0;
@@ -541,7 +626,7 @@ run(mi_walk *walk, const mi_walk_mode mode)
             if (mode == MI_WALK_INCREMENTAL) {
                 disown_pending(walk);
             }
-            return 0;
+            break;
         }
         const mi_type_info *info = type_info(walk, Py_TYPE(object));
         if (info == NULL) {
@@ -568,6 +653,9 @@ run(mi_walk *walk, const mi_walk_mode mode)
             && handle_edges(walk, enqueue_one) != 0) {
             goto no_memory;
         }
+    }
+    if (mode == MI_WALK_ACCOUNTING && end_owner_run(walk) < 0) {
+        goto no_memory;
     }
     return 0;
 

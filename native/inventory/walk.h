@@ -12,7 +12,7 @@
  * - incremental: an object already in the map is not entered (an earlier
  *   walk owns it), and every object the walk queues goes into the map with
  *   the walk's owner at once (one probe of the map per reference: the map
- *   is the walk's seen set; the seen set only holds the skipped ids). An
+ *   is the walk's seen set; it has no other, only the skipped ids). An
  *   object of a skipped type leaves the map when it comes off the queue,
  *   and so do the objects a walk cut short by objects_limit left queued
  *   (what lies behind them is behind owned objects: no later incremental
@@ -37,6 +37,7 @@
 #define MI_MAX_DUPLICATE_TYPES 16
 #define MI_MAX_SKIP_TYPES 32
 #define MI_EDGE_BATCH 16
+#define MI_SKIP_FILTER_WORDS 64
 
 typedef enum {
     MI_WALK_PLAIN = 0,
@@ -79,7 +80,20 @@ typedef struct {
     int ownership_only;         /* incremental: own, count, no statistics */
 
     /* state */
-    mi_pointer_set seen;        /* queued, taken stock of, or skipped */
+    size_t expected_objects;    /* the seen set's first size */
+    /* Queued, taken stock of, or skipped: made from `skipped` by the
+       first root of a plain or accounting walk (an incremental walk has
+       none: the owner map is its seen set). */
+    mi_pointer_set seen;
+    /* The skipped addresses alone (a few dozen: it stays in cache). The
+       incremental and accounting walks ask it, not the seen set, about
+       each owned object they meet: the seen set of the accounting walk
+       holds every object no walk owns, and a probe of it is a cache
+       miss. */
+    mi_pointer_set skipped;
+    /* A bit per hash of the skipped addresses: most objects are not
+       skipped, and this answers so without asking `skipped`. */
+    uint64_t skip_filter[MI_SKIP_FILTER_WORDS];
     mi_object_stack pending;
     mi_object_stack pending_owners;     /* accounting: owner + 1, or 0 */
     /* Incremental and accounting: the references met while traversing
@@ -102,6 +116,13 @@ typedef struct {
     /* accounting: what the owners still hold, and what none does */
     mi_count_map owned_objects; /* owner -> objects */
     mi_count_map owned_bytes;   /* owner -> bytes */
+    /* The objects met in a row with the same owner (the walk goes module
+       by module, each mostly one import's), added to the two maps when
+       the owner changes and at the end of mi_walk_run: one lookup per
+       run instead of two per object. */
+    uint64_t run_owner;         /* owner + 1; 0: no run */
+    uint64_t run_objects;
+    uint64_t run_bytes;
     mi_type_table unattributed; /* only types with instances */
 } mi_walk;
 
@@ -109,7 +130,7 @@ typedef struct {
 int mi_walk_init(mi_walk *walk, size_t expected_objects);
 void mi_walk_free(mi_walk *walk);
 
-/* Before the walk: an address never to enter or count. */
+/* Before the roots: an address never to enter or count. */
 int mi_walk_skip(mi_walk *walk, const void *address);
 /* Checks the type arguments of a walk: tuples of at most
    MI_MAX_SKIP_TYPES types (whose instances the walk leaves alone) and

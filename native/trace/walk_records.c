@@ -12,10 +12,13 @@
 #define MAX_REPR 65536
 
 /* A type table's types and attribute names, held across the Python code
-   of phase 2. */
+   of phase 2: the names as their packed map (field attribute_names of
+   TYPE_STATS), made in phase 1, copied into the records in phase 3. */
 typedef struct {
     PyObject **types;       /* strong references, table order */
-    PyObject **names;       /* {name: instances} dicts, or NULL */
+    mi_record_batch names;  /* the maps, one after another */
+    size_t *names_end;      /* where the map of each type ends in `names`
+                               (the previous end: where it starts) */
     size_t length;
 } held_table;
 
@@ -63,37 +66,238 @@ static void
 release_table(held_table *held)
 {
     for (size_t i = 0; i < held->length; i++) {
-        Py_XDECREF(held->types[i]);
-        if (held->names != NULL) {
-            Py_XDECREF(held->names[i]);
-        }
+        Py_DECREF(held->types[i]);
     }
     free(held->types);
-    free(held->names);
+    free(held->names_end);
+    msgpack_sbuffer_destroy(&held->names.buffer);
     memset(held, 0, sizeof *held);
+}
+
+static int pack_str(mi_record_batch *batch, PyObject *text);
+
+/* The attribute names of a type are str, nearly all interned: no two of
+   those are equal (interning keeps one str per value). The others (a
+   module's constants added by C code, keys set through __dict__) may
+   equal another name, and count as one name with it, as in the dict that
+   mi_result_attribute_names makes. A class is such a name and every
+   name equal to it. */
+typedef struct {
+    PyObject *text;         /* one of its names, for comparisons */
+    PyObject *first;        /* its first name in the map's order */
+    Py_hash_t hash;         /* of the text: the value of hash(name) */
+    uint64_t count;         /* the instances of all its names */
+    int packed;
+} name_class;
+
+typedef struct {
+    name_class *classes;
+    size_t length;
+    int32_t *index;         /* open addressing: class index, or -1 */
+    size_t mask;
+} name_classes;
+
+static Py_hash_t
+text_hash(PyObject *name)
+{
+    Py_hash_t hash = ((PyASCIIObject *)name)->hash;
+    if (hash == -1) {       /* computed, not cached: nothing is written */
+        hash = _Py_HashBytes(PyUnicode_DATA(name),
+                             PyUnicode_GET_LENGTH(name)
+                             * PyUnicode_KIND(name));
+    }
+    return hash;
+}
+
+static int
+same_text(PyObject *a, PyObject *b)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return length == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+        && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                  (size_t)length * (size_t)kind) == 0;
+}
+
+/* The slot of the class of `name`'s text: the one holding it, or the
+   empty slot where it would go. */
+static size_t
+class_slot(const name_classes *classes, PyObject *name, Py_hash_t hash)
+{
+    size_t slot = (size_t)hash & classes->mask;
+    for (;;) {
+        int32_t at = classes->index[slot];
+        if (at < 0 || (classes->classes[at].hash == hash
+                       && same_text(classes->classes[at].text, name))) {
+            return slot;
+        }
+        slot = (slot + 1) & classes->mask;
+    }
+}
+
+/* The class of `name`, or NULL when it has none (an interned name that
+   equals no other). */
+static name_class *
+class_of(const name_classes *classes, PyObject *name)
+{
+    if (classes->length == 0) {
+        return NULL;
+    }
+    int32_t at = classes->index[class_slot(classes, name, text_hash(name))];
+    return at < 0 ? NULL : &classes->classes[at];
+}
+
+/* The classes of the names of `map` that are not interned (`loose` of
+   them): each with its first name in the map's order (interned or not)
+   and its total; *repeated is the number of names that are not first in
+   their class. 0, or -1 when out of memory. */
+static int
+find_classes(const mi_count_map *map, size_t loose, name_classes *classes,
+             size_t *repeated)
+{
+    size_t capacity = 8;
+    while (capacity < 2 * loose) {
+        capacity *= 2;
+    }
+    classes->classes = malloc(loose * sizeof *classes->classes);
+    classes->index = malloc(capacity * sizeof *classes->index);
+    classes->length = 0;
+    classes->mask = capacity - 1;
+    if (classes->classes == NULL || classes->index == NULL) {
+        return -1;
+    }
+    memset(classes->index, -1, capacity * sizeof *classes->index);
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        if (PyUnicode_CHECK_INTERNED(name)) {
+            continue;
+        }
+        Py_hash_t hash = text_hash(name);
+        size_t slot = class_slot(classes, name, hash);
+        if (classes->index[slot] < 0) {
+            classes->index[slot] = (int32_t)classes->length;
+            classes->classes[classes->length++] =
+                (name_class){name, NULL, hash, 0, 0};
+        }
+    }
+    /* The first name of each class, in the map's order, and totals. */
+    *repeated = 0;
+    position = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        name_class *found = class_of(classes, name);
+        if (found == NULL) {
+            continue;
+        }
+        found->count += count;
+        if (found->first == NULL) {
+            found->first = name;
+        }
+        else {
+            (*repeated)++;
+        }
+    }
+    return 0;
+}
+
+/* Packs {name: instances} of `map` (name address -> instances), as
+   records.py packs the dict of mi_result_attribute_names, without the
+   dict when every name is an exact str: in the map's order, the names of
+   a class merged into its first. 0, or -1 with an exception set. */
+static int
+pack_attribute_names(mi_record_batch *batch, const mi_count_map *map)
+{
+    size_t position = 0;
+    uint64_t key;
+    uint64_t count;
+    size_t loose = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        if (!PyUnicode_CheckExact(name)) {
+            loose = SIZE_MAX;
+            break;
+        }
+        loose += !PyUnicode_CHECK_INTERNED(name);
+    }
+    if (loose == SIZE_MAX) {
+        /* Other keys: a subclass of str is copied, the rest left out. */
+        PyObject *names = mi_result_attribute_names(map);
+        if (names == NULL) {
+            return -1;
+        }
+        Py_ssize_t at = 0;
+        PyObject *name, *instances;
+        mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
+        while (PyDict_Next(names, &at, &name, &instances)) {
+            if (pack_str(batch, name) < 0) {
+                Py_DECREF(names);
+                return -1;
+            }
+            mi_pack_uint(batch, PyLong_AsUnsignedLongLong(instances));
+        }
+        Py_DECREF(names);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    name_classes classes = {NULL, 0, NULL, 0};
+    size_t repeated = 0;
+    int status = -1;
+    if (loose != 0 && find_classes(map, loose, &classes, &repeated) < 0) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    mi_pack_map_header(batch, map->count - repeated);
+    position = 0;
+    while (mi_count_map_next(map, &position, &key, &count)) {
+        PyObject *name = (PyObject *)(uintptr_t)key;
+        name_class *found = class_of(&classes, name);
+        if (found != NULL) {
+            if (found->packed || found->first != name) {
+                continue;
+            }
+            found->packed = 1;
+            count = found->count;
+        }
+        if (pack_str(batch, name) < 0) {
+            goto cleanup;
+        }
+        mi_pack_uint(batch, count);
+    }
+    status = 0;
+
+cleanup:
+    free(classes.classes);
+    free(classes.index);
+    return status;
 }
 
 static int
 hold_table(const mi_type_table *table, held_table *held)
 {
     size_t n = table->length ? table->length : 1;
-    held->types = calloc(n, sizeof(PyObject *));
-    held->names = calloc(n, sizeof(PyObject *));
+    mi_record_batch_init(&held->names);
+    held->types = malloc(n * sizeof(PyObject *));
+    held->names_end = malloc(n * sizeof(size_t));
     held->length = 0;
-    if (held->types == NULL || held->names == NULL) {
+    if (held->types == NULL || held->names_end == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     for (size_t i = 0; i < table->length; i++) {
         held->types[i] = Py_NewRef((PyObject *)table->stats[i].type);
         held->length = i + 1;
-        if (table->stats[i].attribute_names.count != 0) {
-            held->names[i] = mi_result_attribute_names(
-                &table->stats[i].attribute_names);
-            if (held->names[i] == NULL) {
-                return -1;
-            }
+        const mi_count_map *names = &table->stats[i].attribute_names;
+        if (names->count != 0
+            && pack_attribute_names(&held->names, names) < 0) {
+            return -1;
         }
+        held->names_end[i] = held->names.buffer.size;
+    }
+    if (held->names.failed) {
+        PyErr_NoMemory();
+        return -1;
     }
     return 0;
 }
@@ -123,6 +327,9 @@ compare_groups(const void *left, const void *right)
     return a->start < b->start ? -1 : (a->start > b->start);
 }
 
+/* How many candidates (or groups) ahead their objects are prefetched. */
+#define READ_AHEAD 8
+
 /* Reads one group's members (borrowed pointers) into `group`. */
 static void
 read_group(const mi_duplicate_candidates *candidates, size_t start,
@@ -130,6 +337,11 @@ read_group(const mi_duplicate_candidates *candidates, size_t start,
 {
     memset(group, 0, sizeof *group);
     for (size_t i = start; i < end; i++) {
+        /* Each member is a cache miss: fetch those ahead (the next
+           group's too). */
+        if (i + READ_AHEAD < candidates->length) {
+            __builtin_prefetch(candidates->items[i + READ_AHEAD].object);
+        }
         PyObject *member = candidates->items[i].object;
         group->interned += PyUnicode_CheckExact(member)
             && PyUnicode_CHECK_INTERNED(member);
@@ -251,24 +463,20 @@ pack_str(mi_record_batch *batch, PyObject *text)
     return 0;
 }
 
-/* {name: instances}, or an empty map. */
-static int
-pack_names(mi_record_batch *batch, PyObject *names)
+/* The attribute names of type `i` of `held`: the map packed in phase 1,
+   or an empty map. */
+static void
+pack_names(mi_record_batch *batch, const held_table *held, size_t i)
 {
-    if (names == NULL) {
+    size_t start = i == 0 ? 0 : held->names_end[i - 1];
+    size_t end = held->names_end[i];
+    if (start == end) {
         mi_pack_map_header(batch, 0);
-        return 0;
+        return;
     }
-    Py_ssize_t position = 0;
-    PyObject *name, *count;
-    mi_pack_map_header(batch, (size_t)PyDict_GET_SIZE(names));
-    while (PyDict_Next(names, &position, &name, &count)) {
-        if (pack_str(batch, name) < 0) {
-            return -1;
-        }
-        mi_pack_uint(batch, PyLong_AsUnsignedLongLong(count));
-    }
-    return PyErr_Occurred() ? -1 : 0;
+    batch->failed |= msgpack_sbuffer_write(&batch->buffer,
+                                           held->names.buffer.data + start,
+                                           end - start) != 0;
 }
 
 static int
@@ -385,8 +593,8 @@ pack_type_stats(mi_record_batch *batch, const mi_type_table *table,
         pack_addresses(batch, &stats->addresses);
         mi_pack_uint(batch, stats->dict_instances);
         mi_pack_uint(batch, stats->dict_bytes);
-        if (pack_names(batch, held->names[i]) < 0
-            || mi_record_batch_end(batch) < 0) {
+        pack_names(batch, held, i);
+        if (mi_record_batch_end(batch) < 0) {
             goto cleanup;
         }
     }
@@ -525,14 +733,20 @@ pack_duplicates(mi_record_batch *batch, const held_groups *groups,
                 const mi_duplicate_candidates *candidates, uint32_t scope,
                 mi_type_ids *ids)
 {
+    /* The histogram of what phase 1 read and the sample of the members'
+       addresses (numbers: no member is read), one group at a time, in
+       one map emptied between groups. */
+    mi_count_map refcounts;
+    mi_count_map_init(&refcounts);
+    int status = -1;
     for (size_t i = 0; i < groups->length; i++) {
         const held_group *group = &groups->items[i];
-        /* The histogram of what phase 1 read and the sample of the
-           members' addresses (numbers: no member is read), one group at
-           a time. */
-        mi_count_map refcounts;
+        if (i + 2 < groups->length) {
+            /* Its type and repr read it: a cache miss otherwise. */
+            __builtin_prefetch(groups->items[i + 2].value);
+        }
         mi_address_sample addresses;
-        mi_count_map_init(&refcounts);
+        mi_count_map_clear(&refcounts);
         mi_address_sample_init(&addresses);
         for (size_t m = group->start; m < group->start + group->copies;
              m++) {
@@ -541,19 +755,20 @@ pack_duplicates(mi_record_batch *batch, const held_groups *groups,
             if (groups->refcounts[m] != IMMORTAL_MEMBER
                 && mi_count_map_add(&refcounts, groups->refcounts[m],
                                     1) < 0) {
-                mi_count_map_free(&refcounts);
                 PyErr_NoMemory();
-                return -1;
+                goto cleanup;
             }
         }
-        int packed = pack_duplicate(batch, group, &refcounts, &addresses,
-                                    scope, ids);
-        mi_count_map_free(&refcounts);
-        if (packed < 0) {
-            return -1;
+        if (pack_duplicate(batch, group, &refcounts, &addresses, scope,
+                           ids) < 0) {
+            goto cleanup;
         }
     }
-    return 0;
+    status = 0;
+
+cleanup:
+    mi_count_map_free(&refcounts);
+    return status;
 }
 
 static int

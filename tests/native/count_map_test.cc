@@ -191,4 +191,45 @@ TEST_F(CountMapTest, FreeEmptiesAndAllowsReuse) {
     EXPECT_EQ(mi_count_map_get(&map_, 1), uint64_t{2});
 }
 
+TEST_F(CountMapTest, ClearedMapIteratesAsANewOne) {
+    // Small (one allocation kept) and grown (allocation dropped) maps.
+    for (uint64_t n : {3, 6, 7, 50}) {
+        mi_count_map fresh;
+        mi_count_map_init(&fresh);
+        for (uint64_t i = 0; i < 40; i++) {
+            ASSERT_EQ(mi_count_map_add(&map_, i * 977 + 5, 1), 0);
+        }
+        mi_count_map_clear(&map_);
+        EXPECT_EQ(map_.count, 0u);
+        EXPECT_EQ(mi_count_map_get(&map_, 5), 0u);
+        EXPECT_TRUE(Iterate().empty());
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t key = (i * 0x9E3779B97F4A7C15u) >> 7;
+            ASSERT_EQ(mi_count_map_add(&map_, key, i + 1), 0);
+            ASSERT_EQ(mi_count_map_add(&fresh, key, i + 1), 0);
+        }
+        // Same entries, visited in the same order.
+        size_t a = 0, b = 0;
+        uint64_t key_a, key_b, count_a, count_b;
+        size_t visited = 0;
+        while (mi_count_map_next(&map_, &a, &key_a, &count_a)) {
+            ASSERT_EQ(mi_count_map_next(&fresh, &b, &key_b, &count_b), 1);
+            EXPECT_EQ(key_a, key_b);
+            EXPECT_EQ(count_a, count_b);
+            visited++;
+        }
+        EXPECT_EQ(mi_count_map_next(&fresh, &b, &key_b, &count_b), 0);
+        EXPECT_EQ(visited, n);
+        mi_count_map_free(&fresh);
+        mi_count_map_clear(&map_);
+    }
+    // Cleared small, the map keeps its allocation.
+    ASSERT_EQ(mi_count_map_add(&map_, 1, 1), 0);
+    mi_count_entry *entries = map_.entries;
+    mi_count_map_clear(&map_);
+    EXPECT_EQ(map_.entries, entries);
+    ASSERT_EQ(mi_count_map_add(&map_, 2, 1), 0);
+    EXPECT_EQ(map_.entries, entries);
+}
+
 }  // namespace

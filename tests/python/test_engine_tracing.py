@@ -791,6 +791,19 @@ class Hashless:
         self.shown = 2
 
 
+class Renamed:
+    """A class whose instances' dict keys are equal str that are not
+    interned (one object each), some equal to an interned name: the
+    records count each text as one name."""
+
+    def __init__(self, first: bool) -> None:
+        vars(self)[''.join(['la', 'te'])] = 1
+        if first:
+            self.shown = 1
+        else:
+            vars(self)[''.join(['sho', 'wn'])] = 1
+
+
 def test_records_packed_in_c_are_those_of_python(
         made_modules: list[str], tmp_path: Path) -> None:
     ours = _new_tracker()
@@ -806,6 +819,7 @@ def test_records_packed_in_c_are_those_of_python(
             numbers=[int(f'{10**30 + i}') for i in (1, 1, 2, 2, 2)],
             pairs=[(text, 1.5), (text, 1.5)],
             hashless=[Hashless() for _ in range(3)],
+            renamed=[Renamed(i == 1) for i in range(3)],
             big='x' * (records.MAX_REPR + 10),
             bigger='x' * (records.MAX_REPR + 10),
             Unused=type('Unused', (), {}),
@@ -857,6 +871,11 @@ def test_records_packed_in_c_are_those_of_python(
     assert reprs[repr((text, 1.5))] == 2
     cut = "'" + 'x' * (records.MAX_REPR - 1) + '… (12 more characters)'
     assert reprs[cut] == 2
+    # Names that are equal str but distinct objects are merged.
+    renamed = {r[1] for r in got if r[0] == records.TYPE
+               and r[2].endswith('.Renamed')}
+    assert [r[11] for r in stats if r[2] in renamed] == [{'late': 3,
+                                                          'shown': 3}]
 
 
 def test_module_roots_are_the_entries_new_since_the_last_walk(
