@@ -49,6 +49,9 @@ struct mi_sink {
     /* The writer thread's alone. */
     uv_loop_t loop;
     uv_async_t wakeup;
+    uv_timer_t write_timer;     /* see write_soon() */
+    int write_timer_initialized;
+    uint64_t last_write_ns;     /* uv_hrtime() when a write last began */
     uv_pipe_t pipe;             /* the stream: child's stdin, socket, FIFO */
     uv_process_t process;
     uv_connect_t connect_req;
@@ -171,7 +174,15 @@ report_start(mi_sink *sink, int error, const char *what)
 }
 
 static void write_pending(mi_sink *sink);
+static void write_soon(mi_sink *sink);
 static void maybe_finish(mi_sink *sink);
+
+/* While records keep coming, a write begins at most this often: each
+   wakes this thread and makes a system call, and import tracing pushes a
+   batch after every import (hundreds in a few hundred milliseconds). No
+   record waits longer than this to be written, even when none follows
+   it; none waits at all once mi_sink_close() was called. */
+#define WRITE_INTERVAL_NS ((uint64_t)10 * 1000 * 1000)
 
 static void
 on_transport_closed(uv_handle_t *handle)
@@ -236,7 +247,7 @@ on_written(uv_write_t *req, int status)
 {
     mi_sink *sink = req->handle->loop->data;
     written(sink, status);
-    write_pending(sink);
+    write_soon(sink);
     maybe_finish(sink);
 }
 
@@ -273,6 +284,7 @@ write_pending(mi_sink *sink)
         sink->pending = swap;
         sink->writing_active = 1;
         uv_mutex_unlock(&sink->lock);
+        sink->last_write_ns = uv_hrtime();
 
         if (sink->fd >= 0) {
             written(sink, write_all(sink->fd, sink->writing.data,
@@ -292,10 +304,51 @@ write_pending(mi_sink *sink)
 }
 
 static void
+on_write_timer(uv_timer_t *timer)
+{
+    mi_sink *sink = timer->loop->data;
+    write_pending(sink);
+    maybe_finish(sink);
+}
+
+/* Writes what is pending at once when the last write began
+   WRITE_INTERVAL_NS ago or more, or when closing; otherwise has the timer
+   write it when that interval is over. */
+static void
+write_soon(mi_sink *sink)
+{
+    uv_mutex_lock(&sink->lock);
+    int closing = sink->closing;
+    uv_mutex_unlock(&sink->lock);
+    uint64_t since = uv_hrtime() - sink->last_write_ns;
+    if (closing || since >= WRITE_INTERVAL_NS
+        || !sink->write_timer_initialized) {
+        write_pending(sink);
+        return;
+    }
+    if (!uv_is_active((uv_handle_t *)&sink->write_timer)) {
+        uint64_t wait_ms = (WRITE_INTERVAL_NS - since + 999999) / 1000000;
+        if (uv_timer_start(&sink->write_timer, on_write_timer, wait_ms,
+                           0) < 0) {
+            write_pending(sink);
+        }
+    }
+}
+
+static void
+close_write_timer(mi_sink *sink)
+{
+    if (sink->write_timer_initialized
+        && !uv_is_closing((uv_handle_t *)&sink->write_timer)) {
+        uv_close((uv_handle_t *)&sink->write_timer, NULL);
+    }
+}
+
+static void
 on_wakeup(uv_async_t *handle)
 {
     mi_sink *sink = handle->loop->data;
-    write_pending(sink);
+    write_soon(sink);
     maybe_finish(sink);
 }
 
@@ -368,6 +421,7 @@ maybe_finish(mi_sink *sink)
     sink->wakeup_closed = 1;
     uv_mutex_unlock(&sink->lock);
     sink->wakeup_closing = 1;
+    close_write_timer(sink);
     uv_close((uv_handle_t *)&sink->wakeup, NULL);
 }
 
@@ -385,6 +439,7 @@ close_after_failed_start(mi_sink *sink)
         (void)close(sink->fd);
         sink->fd = -1;
     }
+    close_write_timer(sink);
     uv_close((uv_handle_t *)&sink->wakeup, NULL);
 }
 
@@ -537,6 +592,10 @@ sink_main(void *arg)
         (void)uv_loop_close(&sink->loop);
         return;
     }
+    /* Without the timer (it cannot fail in libuv), every write begins at
+       once. */
+    sink->write_timer_initialized =
+        uv_timer_init(&sink->loop, &sink->write_timer) == 0;
     switch (sink->kind) {
     case MI_SINK_SPAWN:
         err = start_spawn(sink, &what);

@@ -5,7 +5,11 @@
  *
  * The producer (the interpreter's thread) hands bytes over with
  * mi_sink_push(): a copy into a queue under a mutex, and a uv_async_send()
- * when the queue was empty. It never waits for the consumer.
+ * when the queue was empty. It never waits for the consumer. The thread
+ * begins a write at most every 10 ms while bytes keep coming (more come
+ * while it waits, and go in the same write), and what came last is
+ * written when that interval is over even if nothing follows; once
+ * mi_sink_close() is called, at once.
  *
  * Buffer policy: the queue holds at most `capacity` bytes (the bytes pushed
  * and not yet written, those being written included). A record that does

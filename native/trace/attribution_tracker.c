@@ -42,9 +42,6 @@ PyDoc_STRVAR(attribution_tracker_doc,
 #define TRACKER_EXPECTED_GROWTH 1024
 /* A batch buffer bigger than this is freed after its records are sent. */
 #define TRACKER_KEEP_BATCH ((size_t)1 << 20)
-/* The records of imports are sent once this many bytes are pending (or
-   by flush_records()): each send may wake the writer's thread. */
-#define TRACKER_SEND_BYTES ((size_t)256 << 10)
 
 typedef struct {
     PyObject_HEAD
@@ -368,9 +365,10 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
             (void)mi_type_ids_truncate(&self->type_ids, types);
             goto cleanup;
         }
-        if ((call->mode == MI_WALK_ACCOUNTING
-             || self->batch.buffer.size >= TRACKER_SEND_BYTES)
-            && send_batch(self, call->writer) < 0) {
+        /* Sent at once: the writer's thread coalesces what comes in
+           quick succession (sink.c writes at most every 10 ms), and a
+           program killed later loses nothing it recorded. */
+        if (send_batch(self, call->writer) < 0) {
             goto cleanup;
         }
         packed = monotonic_seconds();
@@ -463,8 +461,8 @@ PyDoc_STRVAR(attribution_tracker_attribute_records_doc,
 "for `writer` (a RecordWriter) as the\n"
 "INVENTORY of scope `owner` and its records (TYPE records first, for the\n"
 "types not sent yet), after the records of the tuple `before`; or not\n"
-"recorded at all when writer is None. The records wait in the tracker\n"
-"until 256 KiB are pending, account_records() or flush_records().\n"
+"recorded at all when writer is None. The records are sent to the\n"
+"writer before it returns.\n"
 "Returns (objects, walk_seconds, pack_seconds).");
 
 static PyObject *
@@ -497,32 +495,6 @@ attribution_tracker_attribute_records(PyObject *op, PyObject *args,
     call.roots = roots;
     call.writer = writer;
     return tracker_walk(self, &call);
-}
-
-PyDoc_STRVAR(attribution_tracker_flush_records_doc,
-"flush_records(writer) -> None\n\n"
-"Send to `writer` the records that attribute_records() left pending.");
-
-static PyObject *
-attribution_tracker_flush_records(PyObject *op, PyObject *writer)
-{
-    attribution_tracker *self = (attribution_tracker *)op;
-    if (writer == Py_None || check_writer(writer) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "writer must be a "
-                            "RecordWriter");
-        }
-        return NULL;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "the AttributionTracker is "
-                        "walking");
-        return NULL;
-    }
-    if (self->batch.records != 0 && send_batch(self, writer) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(attribution_tracker_account_doc,
@@ -743,8 +715,6 @@ static PyMethodDef attribution_tracker_methods[] = {
     {"attribute_records",
      _PyCFunction_CAST(attribution_tracker_attribute_records),
      METH_VARARGS | METH_KEYWORDS, attribution_tracker_attribute_records_doc},
-    {"flush_records", attribution_tracker_flush_records, METH_O,
-     attribution_tracker_flush_records_doc},
     {"account_records",
      _PyCFunction_CAST(attribution_tracker_account_records),
      METH_VARARGS | METH_KEYWORDS, attribution_tracker_account_records_doc},

@@ -88,6 +88,33 @@ TEST_F(SinkTest, FileRoundTrip) {
     EXPECT_EQ(ReadFile(path), expected + kEnd);
 }
 
+// Records pushed in quick succession are written together, at most every
+// 10 ms; the last ones must still be written soon when nothing follows
+// them (a program killed later must not lose them), without a close.
+TEST_F(SinkTest, TheLastRecordsOfABurstAreWrittenWithoutMore) {
+    std::string path = dir_ + "/recording";
+    mi_sink *sink = Open(MI_SINK_FILE, nullptr, path);
+    ASSERT_NE(sink, nullptr);
+    std::string expected;
+    for (int i = 0; i < 200; i++) {
+        std::string record = std::to_string(i) + kRecord;
+        ASSERT_EQ(mi_sink_push(sink, record.data(), record.size()),
+                  MI_SINK_QUEUED);
+        expected += record;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    auto deadline = Clock::now() + kQuick;
+    while (ReadFile(path).size() < expected.size()
+           && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(ReadFile(path), expected);
+    mi_sink_stats stats;
+    EXPECT_EQ(mi_sink_close(sink, kEnd.data(), kEnd.size(), 10, &stats), 0);
+    EXPECT_EQ(stats.records, 200u);
+    EXPECT_EQ(ReadFile(path), expected + kEnd);
+}
+
 TEST_F(SinkTest, RecordLargerThanTheQueueIsDroppedWhole) {
     std::string path = dir_ + "/recording";
     mi_sink *sink = Open(MI_SINK_FILE, nullptr, path, 150);

@@ -288,6 +288,40 @@ def test_os_exit_leaves_an_incomplete_report(tmp_path: Path) -> None:
     _check_what_was_received(tmp_path, save)
 
 
+def test_dying_inside_a_long_import_keeps_its_finished_imports(
+        tmp_path: Path) -> None:
+    """The program dies inside its own top-level import (a package that
+    imports much, then calls os._exit): the imports finished inside it
+    more than 10 ms before were sent, and are in the report."""
+    package = tmp_path / 'longimport'
+    package.mkdir()
+    (package / '__init__.py').write_text(textwrap.dedent("""\
+        import os, sys, time
+        for name in ('json', 'decimal', 'fractions', 'email.message'):
+            __import__(name)
+        time.sleep(0.05)
+        import zipapp    # later than the tracer's send delay
+        time.sleep(0.3)  # the writer thread sends what was pushed
+        os._exit(5)
+        """))
+    save = tmp_path / 'out'
+    traced = run_trace(tmp_path, '--save-dir', str(save), '--format', 'none',
+                       '-c', 'import longimport')
+    assert traced.returncode == 5
+    report = wait_for_report(save)
+    assert not report['complete']
+    tree = {node.name: node for node in import_tree(report)}
+    for name in ('json', 'decimal', 'fractions', 'email.message', 'zipapp'):
+        assert name in tree, sorted(tree)
+    # The package never finished (no IMPORT record of it): its children
+    # are roots whose parent is unfinished, named by its MODULE record.
+    assert 'longimport' not in tree
+    nodes = {node['name']: node for node in report['import_tree']['nodes']}
+    assert nodes['zipapp']['parent'] is None
+    assert nodes['zipapp']['parent_unfinished']
+    assert nodes['zipapp']['parent_id'] == nodes['json']['parent_id'] != 0
+
+
 @pytest.mark.parametrize(('args', 'message'), [
     ([], 'no program given'),
     (['--bogus', 'prog.py'], 'unrecognized arguments: --bogus'),

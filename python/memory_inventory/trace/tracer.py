@@ -46,10 +46,6 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Literal, Self
 
-#: At most this long between two sends of the records of top-level
-#: imports (they are batched in between).
-FLUSH_SECONDS = 0.01
-
 type ImportEvent = tuple[str, str | None, int, float, float, float, int,
                          str | None]
 
@@ -97,7 +93,6 @@ class Tracer:
         self._in_progress: dict[tuple[int, str], int] = {}
         #: MODULE and IMPORT records, packed with the next walk's.
         self._pending: list[Record] = []
-        self._flushed = 0.0     # perf_counter() of the last send
         self._queue: list[ImportEvent] = []
         self._busy = False
         #: The import events seen, in the order they ended.
@@ -147,8 +142,6 @@ class Tracer:
             self._drain()
             if self._final_inventory:
                 self._final(tracker)
-            elif self._writer is not None:
-                tracker.flush_records(self._writer)
         finally:
             tracker.close()
             self._tracker = None
@@ -255,14 +248,6 @@ class Tracer:
             # records would name ids that no MODULE defines.
             self._pending[:0] = pending
             raise
-        now = time.perf_counter()
-        if parent is None and now - self._flushed >= FLUSH_SECONDS:
-            # A top-level import ended: the records wait in the tracker's
-            # batch no longer, so that a program killed later (os._exit,
-            # SIGKILL) loses at most the last FLUSH_SECONDS of imports.
-            # (A send per import would cost 7 % on the standard library.)
-            tracker.flush_records(writer)
-            self._flushed = now
         timings = self.timings
         timings['imports'] += 1
         timings['walks'] += walk_seconds
