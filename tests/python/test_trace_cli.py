@@ -235,7 +235,7 @@ DYING = textwrap.dedent('''\
         except Exception:
             pass
     time.sleep(0.05)
-    import zipapp    # the last import: later than the tracer's send delay
+    import zipapp    # the last import: later than the writer's send delay
     with open('imported.txt', 'w') as out:
         out.write('\\n'.join(tried | (set(sys.modules) - before)))
     time.sleep(0.3)
@@ -260,8 +260,8 @@ def _check_what_was_received(tmp_path: Path, save: Path) -> None:
     succeeded = {node['name'] for node in report['import_tree']['nodes']
                  if node['status'] == 'ok'}
     assert succeeded <= imported
-    # The records of a top-level import wait in the tracer for at most
-    # 10 ms: those of the last import, and so of all before it, were sent
+    # The records of an import are written at most about 10 ms after it
+    # ends: those of the last import, and so of all before it, were sent
     # before the program died.
     assert 'zipapp' in names
 
@@ -300,7 +300,7 @@ def test_dying_inside_a_long_import_keeps_its_finished_imports(
         for name in ('json', 'decimal', 'fractions', 'email.message'):
             __import__(name)
         time.sleep(0.05)
-        import zipapp    # later than the tracer's send delay
+        import zipapp    # later than the writer's send delay
         time.sleep(0.3)  # the writer thread sends what was pushed
         os._exit(5)
         """))
