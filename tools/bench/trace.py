@@ -111,8 +111,8 @@ def child(mode: str, workload_path: str | None, output: str) -> int:
         from memory_inventory import _native
         from memory_inventory.trace import Tracer
         if mode == 'ours-collector':
-            # Only this mode needs the pipeline (to find the collector).
-            from memory_inventory.pipeline import collector_path
+            # Only this mode needs the collector program.
+            from memory_inventory.locations import collector_path
             writer = _native.RecordWriter(
                 spawn=[collector_path(), '--no-save'])
         else:
