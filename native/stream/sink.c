@@ -57,6 +57,9 @@ struct mi_sink {
     uv_connect_t connect_req;
     uv_write_t write_req;
     int fd;                     /* a file written synchronously, or -1 */
+    /* The transport's file descriptor once started (or -1), for the child
+       of a fork() to close its copy: set under the lock at the start. */
+    int transport_fd;
     int pipe_initialized;
     int process_initialized;
     int process_closing;
@@ -165,7 +168,15 @@ break_locked(mi_sink *sink, int error)
 static void
 report_start(mi_sink *sink, int error, const char *what)
 {
+    int fd = sink->fd;
+    if (error == 0 && fd < 0 && sink->pipe_initialized) {
+        uv_os_fd_t pipe_fd;
+        if (uv_fileno((uv_handle_t *)&sink->pipe, &pipe_fd) == 0) {
+            fd = pipe_fd;
+        }
+    }
     uv_mutex_lock(&sink->lock);
+    sink->transport_fd = error == 0 ? fd : -1;
     sink->started = 1;
     sink->start_error = error;
     sink->start_what = what;
@@ -736,6 +747,7 @@ mi_sink_open(mi_sink **out, const mi_sink_options *options,
         goto error;
     }
     sink->fd = -1;
+    sink->transport_fd = -1;
     sink->generation = fork_generation;
     err = copy_options(sink, options);
     if (err < 0) {
@@ -889,7 +901,14 @@ mi_sink_close(mi_sink *sink, const void *last, size_t size, double timeout,
 
     if (sink->generation != fork_generation) {
         /* No writer thread in this process: nothing to flush or join. The
-           sink is left to the process' exit. */
+           sink is left to the process' exit, but for this process' copy
+           of the transport's descriptor: the reader sees the end of the
+           recording when the parent closes its own, not when this child
+           exits too. */
+        if (sink->transport_fd >= 0) {
+            (void)close(sink->transport_fd);
+            sink->transport_fd = -1;
+        }
         *stats = sink->stats;
         return 0;
     }

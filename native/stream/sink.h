@@ -27,7 +27,9 @@
  *
  * Not fork-safe by design: in a child made by fork(), the writer thread
  * does not exist; there mi_sink_push() drops everything and mi_sink_close()
- * returns at once, leaving the sink's memory to the child's exit. */
+ * returns at once, leaving the sink's memory to the child's exit but
+ * closing the child's copy of the transport's descriptor (so that the
+ * reader is not kept waiting for the child to exit). */
 #ifndef MI_STREAM_SINK_H
 #define MI_STREAM_SINK_H
 

@@ -192,6 +192,42 @@ TEST_F(SinkTest, SpawnedChildReadsEverythingAndItsStatusIsKept) {
     EXPECT_EQ(ReadFile(path), expected + kEnd);
 }
 
+// A child forked while the sink is open holds a copy of the pipe: when it
+// closes the sink, only that copy is closed, so the reader sees the end of
+// the recording when the parent closes, not when the child exits.
+TEST_F(SinkTest, AForkedChildDoesNotKeepTheReaderWaiting) {
+    std::string path = dir_ + "/copy";
+    std::string script = "cat > '" + path + "'";
+    const char *const argv[] = {"sh", "-c", script.c_str(), nullptr};
+    mi_sink *sink = Open(MI_SINK_SPAWN, argv, "");
+    ASSERT_NE(sink, nullptr);
+    ASSERT_EQ(mi_sink_push(sink, kRecord.data(), kRecord.size()),
+              MI_SINK_QUEUED);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        mi_sink_stats child_stats;
+        // No writer thread here: dropped, and close returns at once.
+        int dropped = mi_sink_push(sink, kRecord.data(), kRecord.size())
+                      == MI_SINK_BROKEN;
+        int closed = mi_sink_close(sink, nullptr, 0, 1, &child_stats) == 0;
+        sleep(30);
+        _exit(dropped && closed ? 0 : 1);
+    }
+    mi_sink_stats stats;
+    auto started = Clock::now();
+    int timed_out = mi_sink_close(sink, kEnd.data(), kEnd.size(), 10, &stats);
+    auto waited = Clock::now() - started;
+    EXPECT_EQ(kill(child, SIGKILL), 0);
+    int status = 0;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_EQ(timed_out, 0);
+    EXPECT_LT(waited, kQuick);
+    EXPECT_TRUE(stats.exited);
+    EXPECT_EQ(stats.exit_status, 0);
+    EXPECT_EQ(ReadFile(path), kRecord + kEnd);
+}
+
 TEST_F(SinkTest, FullQueueDropsWithoutBlocking) {
     const char *const argv[] = {"sleep", "30", nullptr};
     // 20 rounds of 64 KiB: more than the pipe holds, so that bytes are

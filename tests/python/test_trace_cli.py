@@ -4,12 +4,14 @@ report's import tree."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -320,6 +322,54 @@ def test_dying_inside_a_long_import_keeps_its_finished_imports(
     assert nodes['zipapp']['parent'] is None
     assert nodes['zipapp']['parent_unfinished']
     assert nodes['zipapp']['parent_id'] == nodes['json']['parent_id'] != 0
+
+
+FORKING = textwrap.dedent("""\
+    import os, sys, time
+    assert 'json' not in sys.modules and 'csv' not in sys.modules
+    pid = os.fork()
+    if pid == 0:
+        import json    # the child's: not traced
+        if sys.argv[1] == 'outlive':
+            # Not holding the test's pipes either.
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            time.sleep(60)
+        sys.exit(3)
+    with open('child.pid', 'w') as out:
+        out.write(str(pid))
+    if sys.argv[1] != 'outlive':
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 3
+    import csv
+    print('parent done', flush=True)
+    """)
+
+
+@pytest.mark.parametrize('child', ['exits', 'outlive'])
+def test_a_forked_child_leaves_the_report_to_the_parent(
+        tmp_path: Path, child: str) -> None:
+    """The child of os.fork() stops tracing at the fork: its imports are not
+    in the report, it prints nothing of ours and exits with its own status,
+    and the parent's report does not wait for it to exit."""
+    save = tmp_path / 'out'
+    started = time.monotonic()
+    try:
+        traced = run_trace(tmp_path, '--save-dir', str(save), '--format',
+                           'none', '-c', FORKING, child, timeout=50)
+    finally:
+        pid_file = tmp_path / 'child.pid'
+        if child == 'outlive' and pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert time.monotonic() - started < 40
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stdout == 'parent done\n'
+    assert 'memory_inventory' not in traced.stderr, traced.stderr
+    report = json.loads((save / 'report.json').read_text())
+    assert report['complete']
+    names = [node.name for node in import_tree(report)]
+    assert 'csv' in names and 'json' not in names, names
 
 
 @pytest.mark.parametrize(('args', 'message'), [

@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.exception is not None:
         _print_exception(outcome.exception)
     result = session.stop()
+    if session.forked:
+        # A child the program forked, ending: silent, as without us.
+        return outcome.status
     if result.collector_status is None or result.collector_status < 0:
         print(f"{PROG}: the collector did not finish its report "
               f"(status {result.collector_status})", file=sys.stderr)

@@ -172,6 +172,9 @@ class TraceSession:
         self._name = re.sub(r'[^\w.-]+', '_', name) or 'python'
         self.save_dir: str | None = None
         self.result: TraceResult | None = None
+        #: True in the child of a fork made while tracing: stop() there
+        #: makes no report (the parent does) and returns an empty result.
+        self.forked = False
         self._writer: _native.RecordWriter | None = None
         self._tracer: Tracer | None = None
 
@@ -237,6 +240,12 @@ class TraceSession:
         if tracer is None or writer is None:
             raise RuntimeError("this session is not tracing")
         self._tracer = self._writer = None
+        if tracer.forked:
+            # The child of a fork made while tracing: the Tracer stopped
+            # at the fork, the report is the parent's to make.
+            self.forked = True
+            self.result = TraceResult(None, None, 0, 0)
+            return self.result
         try:
             tracer.stop()
         finally:

@@ -51,6 +51,19 @@ type ImportEvent = tuple[str, str | None, int, float, float, float, int,
 
 __all__ = ['Tracer']
 
+#: The Tracers started and not stopped: what the child of a fork leaves.
+_started: list[Tracer] = []
+_fork_handler: list[bool] = []     # [True] once registered
+
+
+def _leave_in_forked_child() -> None:
+    """In the child of os.fork() (multiprocessing's workers among them),
+    every Tracer stops at once, without records: the child's imports are
+    not the traced program's, and its records would go nowhere (the
+    writer's thread stayed in the parent)."""
+    for tracer in list(_started):
+        tracer._leave_forked_child()
+
 
 class Tracer:
     """Traces imports between start() and stop() (or as a context manager)
@@ -97,6 +110,8 @@ class Tracer:
         self._busy = False
         #: The import events seen, in the order they ended.
         self.events: list[ImportEvent] = []
+        #: True in the child of a fork made while tracing: stopped there.
+        self.forked = False
         self.timings: dict[str, float] = dict.fromkeys(
             ('imports', 'start', 'callbacks', 'walks', 'packing', 'final',
              'final_walk', 'final_packing'), 0.0)
@@ -130,12 +145,37 @@ class Tracer:
         self._tracker.attribute_records(0, (builtins, sys.modules), None)
         self._hook = hook
         sys.meta_path.insert(0, hook)
+        _started.append(self)
+        if not _fork_handler and hasattr(os, 'register_at_fork'):
+            os.register_at_fork(after_in_child=_leave_in_forked_child)
+            _fork_handler.append(True)
         self.timings['start'] = time.perf_counter() - started
 
+    def _leave_forked_child(self) -> None:
+        """Stops in the child of a fork: the hook leaves sys.meta_path,
+        the tracker its allocator hooks, and the writer is closed, which
+        in a forked child only closes this process' copy of its pipe (the
+        collector must not wait for the child to exit). stop() then does
+        nothing."""
+        hook, tracker, writer = self._hook, self._tracker, self._writer
+        self._hook = self._tracker = None
+        self.forked = True
+        if self in _started:
+            _started.remove(self)
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not hook]
+        if tracker is not None:
+            tracker.close()
+        if writer is not None:
+            writer.close()
+
     def stop(self) -> None:
+        if self.forked:
+            return      # in a forked child: stopped at the fork
         hook, tracker = self._hook, self._tracker
         if hook is None or tracker is None:
             raise RuntimeError("the Tracer is not started")
+        if self in _started:
+            _started.remove(self)
         self._hook = None
         try:
             sys.meta_path[:] = [f for f in sys.meta_path if f is not hook]
