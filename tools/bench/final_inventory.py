@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def child(runs: int) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import trace as bench_trace  # tools/bench/trace.py
+    from bench_common import STDLIB_WORKLOAD, without_bench_dir
+    without_bench_dir()
 
     from memory_inventory import _native
     from memory_inventory.trace import Tracer
@@ -45,7 +45,7 @@ def child(runs: int) -> None:
         writer = _native.RecordWriter(path=str(Path(folder) / 'records'))
         tracer = Tracer(writer)
         tracer.start()
-        exec(compile(bench_trace.STDLIB_WORKLOAD, '<stdlib workload>',
+        exec(compile(STDLIB_WORKLOAD, '<stdlib workload>',
                      'exec'), {'__name__': '__workload__'})
         tracker = tracer._tracker
         assert tracker is not None

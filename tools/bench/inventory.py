@@ -36,7 +36,9 @@ import sys
 import time
 from collections import deque
 from pathlib import Path
-from typing import Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict, cast
+
+from bench_common import fmt_mib, table, without_bench_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGINAL_DIR = REPO / '.venv' / 'original-1.2'
@@ -122,7 +124,9 @@ def measure_original() -> dict[str, object]:
     import memory_inventory as original
     if not hasattr(original, 'TypeStatsDict'):
         raise SystemExit(f"{original.__file__} is not the original")
-    build = original.TypeStatsDict.build
+    # Typed as object through our package's lazy __getattr__.
+    type_stats_dict: Any = original.TypeStatsDict
+    build = type_stats_dict.build
     started = time.perf_counter()
     with warnings.catch_warnings(category=DeprecationWarning,
                                  action='error'):
@@ -159,6 +163,7 @@ def measure_ours(runs: int) -> dict[str, object]:
 
 
 def child(mode: str, runs: int) -> int:
+    without_bench_dir()
     started = time.perf_counter()
     failed = import_all_stdlib_modules()
     import_seconds = time.perf_counter() - started
@@ -221,22 +226,6 @@ def fmt_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def fmt_kib(kib: float) -> str:
-    return f"{kib / 1024:.1f} MiB"
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-                 for i, cell in enumerate(row)]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-        if n == 0:
-            lines.append('|' + '|'.join('-' * (w + 2) for w in widths) + '|')
-    return '\n'.join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--runs', type=int, default=9,
@@ -273,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{report['modules']} modules in sys.modules "
                   f"({report['failed']} imports failed), imports took "
                   f"{fmt_seconds(report['import_seconds'])}, "
-                  f"RSS {fmt_kib(report['rss_before_kib'])} "
+                  f"RSS {fmt_mib(report['rss_before_kib'])} "
                   "before the inventory")
     if original is not None and original['modules'] != ours['modules']:
         print("warning: the two heaps hold different numbers of modules",
@@ -318,8 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         ('  the rest (Python), best', '', fmt_seconds(outside_walk),
          '', ''),
         ('added peak RSS',
-         fmt_kib(orig_peak) if orig_peak is not None else '-',
-         fmt_kib(our_peak), ratio(orig_peak, our_peak),
+         fmt_mib(orig_peak) if orig_peak is not None else '-',
+         fmt_mib(our_peak), ratio(orig_peak, our_peak),
          goal(our_peak <= GOAL_ADDED_PEAK_KIB, '<= 16 MiB')),
         ('objects found', count(original, 'objects'), count(ours, 'objects'),
          ratio(original['objects'] if original else None, ours['objects'],
@@ -328,9 +317,9 @@ def main(argv: list[str] | None = None) -> int:
          ratio(original['bytes'] if original else None, ours['bytes'], 3),
          ''),
         ('RSS before the inventory',
-         fmt_kib(original['rss_before_kib']) if original else '-',
-         fmt_kib(ours['rss_before_kib']), '',
-         f"(imports alone: {fmt_kib(baseline['rss_before_kib'])})"),
+         fmt_mib(original['rss_before_kib']) if original else '-',
+         fmt_mib(ours['rss_before_kib']), '',
+         f"(imports alone: {fmt_mib(baseline['rss_before_kib'])})"),
     ]
     print()
     print(table(rows))

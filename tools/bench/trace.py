@@ -46,6 +46,8 @@ import time
 from pathlib import Path
 from typing import TypedDict, cast
 
+from bench_common import STDLIB_WORKLOAD, fmt_mib, table, without_bench_dir
+
 REPO = Path(__file__).resolve().parents[2]
 OURS_DIR = REPO / 'python'
 GOAL_RATIO = 1.3
@@ -58,24 +60,6 @@ DEFAULT_MODES = ('plain', 'importtime', 'tracemalloc', 'hook', 'ours-file',
 FLAGS = {'importtime': ['-X', 'importtime'],
          'tracemalloc': ['-X', 'tracemalloc=1']}
 
-# The workload of /work/shared/bench/import_stdlib.py, run by exec() in the
-# child's __main__ so that it costs the same in every mode.
-STDLIB_WORKLOAD = '''\
-import importlib, pkgutil, sys
-skip = {'antigravity', 'idlelib.idle', 'this'}
-queue = sorted(sys.stdlib_module_names)
-while queue:
-    name = queue.pop(0)
-    if name in skip or name.endswith('.__main__'):
-        continue
-    try:
-        m = importlib.import_module(name)
-    except Exception:
-        continue
-    if getattr(m, '__path__', None):
-        queue.extend(sorted(i.name for i in pkgutil.walk_packages(
-            m.__path__, name + '.', onerror=lambda n: None)))
-'''
 
 
 class Report(TypedDict):
@@ -96,6 +80,7 @@ def child(mode: str, workload_path: str | None, output: str) -> int:
     source = (Path(workload_path).read_text() if workload_path
               else STDLIB_WORKLOAD)
     code = compile(source, workload_path or '<stdlib workload>', 'exec')
+    without_bench_dir()
     namespace: dict[str, object] = {'__name__': '__workload__'}
     timings: dict[str, float] = {}
     records = 0
@@ -184,22 +169,6 @@ def run_child(mode: str, workload: str | None, xvfb: bool,
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
-
-
-def fmt_mib(kib: float) -> str:
-    return f"{kib / 1024:.1f} MiB"
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-                 for i, cell in enumerate(row)]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-        if n == 0:
-            lines.append('|' + '|'.join('-' * (w + 2) for w in widths) + '|')
-    return '\n'.join(lines)
 
 
 def median_report(reports: list[Report]) -> Report:
