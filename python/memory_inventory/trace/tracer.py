@@ -53,7 +53,6 @@ __all__ = ['Tracer']
 
 #: The Tracers started and not stopped: what the child of a fork leaves.
 _started: list[Tracer] = []
-_fork_handler: list[bool] = []     # [True] once registered
 
 
 def _leave_in_forked_child() -> None:
@@ -63,6 +62,10 @@ def _leave_in_forked_child() -> None:
     writer's thread stayed in the parent)."""
     for tracer in list(_started):
         tracer._leave_forked_child()
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_leave_in_forked_child)
 
 
 class Tracer:
@@ -146,9 +149,6 @@ class Tracer:
         self._hook = hook
         sys.meta_path.insert(0, hook)
         _started.append(self)
-        if not _fork_handler and hasattr(os, 'register_at_fork'):
-            os.register_at_fork(after_in_child=_leave_in_forked_child)
-            _fork_handler.append(True)
         self.timings['start'] = time.perf_counter() - started
 
     def _leave_forked_child(self) -> None:
