@@ -124,9 +124,6 @@ class AttributionTracker:
         modules: dict[str, ModuleType] = ...,     # left out: not read
         importing: frozenset[str] = ...,
     ) -> tuple[int, float, float]: ...
-    # attribute_records() keeps its records until 256 KiB are pending:
-    # this sends them.
-    def flush_records(self, writer: RecordWriter, /) -> None: ...
     def account_records(
         self,
         roots: tuple[object, ...],
