@@ -130,33 +130,17 @@ add_root(PyObject *object, void *walk)
     return mi_walk_add_root(walk, object);
 }
 
-/* The values of the dict `modules` as roots, but those whose key (an
-   exact str) is in the set `importing`: the modules of sys.modules that
-   no walk owns yet (an incremental walk does not enter what is owned),
-   imports in progress apart. With a `scan` (incremental walks), only those
-   new since its last walk (module_scan.h); all of them otherwise. */
-static int
-add_module_roots(mi_walk *walk, PyObject *modules, PyObject *importing,
-                 mi_module_scan *scan)
-{
-    if (scan != NULL) {
-        return mi_module_scan_new(scan, modules, importing, add_root, walk);
-    }
-    mi_module_scan everything;
-    mi_module_scan_init(&everything);
-    int status = mi_module_scan_new(&everything, modules, importing,
-                                    add_root, walk);
-    mi_module_scan_free(&everything);
-    return status;
-}
-
-/* Adds the roots and runs the walk. 0, or -1 with an exception set. */
+/* Adds the roots and runs the walk: `roots`, and with a dict `modules`
+   (only attribute_records() passes one, for incremental walks) the
+   modules that no walk owns yet, imports in progress (`importing`)
+   apart: those the scan finds new since the last walk (module_scan.h).
+   0, or -1 with an exception set. */
 static int
 run_walk(mi_walk *walk, PyObject *roots, PyObject *modules,
          PyObject *importing, mi_module_scan *scan)
 {
     if (modules != NULL
-        && add_module_roots(walk, modules, importing, scan) < 0) {
+        && mi_module_scan_new(scan, modules, importing, add_root, walk) < 0) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(roots); i++) {
@@ -331,10 +315,8 @@ tracker_walk(attribution_tracker *self, const walk_call *call)
         mi_walk_set_accounting(&walk, &self->owners);
     }
     double started = monotonic_seconds();
-    mi_module_scan *scan = call->mode == MI_WALK_INCREMENTAL
-        ? &self->module_scan : NULL;
     if (run_walk(&walk, call->roots, call->modules, call->importing,
-                 scan) < 0) {
+                 &self->module_scan) < 0) {
         goto cleanup;
     }
     double walked = monotonic_seconds();
